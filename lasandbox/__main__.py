@@ -1,0 +1,5 @@
+import sys
+
+from lasandbox.cli import main
+
+sys.exit(main())

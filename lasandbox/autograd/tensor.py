@@ -1,0 +1,234 @@
+"""The Tensor: a numpy array plus what autograd needs (Paddle-style names).
+
+Paddle's conventions kept here: ``stop_gradient`` (True for data, False for
+parameters), ``.grad`` accumulating across ``backward()`` calls until
+cleared, ``.shape`` as a list, ``.numpy()`` returning the array.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from lasandbox.autograd import engine
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+bool_ = np.dtype("bool")
+
+_DTYPE_NAMES = {
+    "float32": float32, "float64": float64, "float16": float16,
+    "int32": int32, "int64": int64, "bool": bool_,
+}
+
+
+def as_dtype(dtype):
+    """Turn a dtype given as a string, numpy type or dtype into a numpy dtype."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        if dtype not in _DTYPE_NAMES:
+            raise TypeError(f"dtype must be one of {sorted(_DTYPE_NAMES)}, got {dtype!r}")
+        return _DTYPE_NAMES[dtype]
+    try:
+        return np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"dtype {dtype!r} is not understood") from err
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it."""
+
+    __array_priority__ = 100  # so that ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, value, stop_gradient=True, name=None, _parents=(), _backward_fn=None):
+        self._value = value
+        self.stop_gradient = stop_gradient
+        self.name = name
+        self._parents = _parents
+        self._backward_fn = _backward_fn
+        self._grad = None
+        # Set by an optimizer that keeps all gradients in one flat buffer: the
+        # first gradient is written into this view instead of a fresh array.
+        self._grad_storage = None
+        self._graph_freed = False
+        self.persistable = False
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def shape(self):
+        return list(self._value.shape)
+
+    @property
+    def dtype(self):
+        return self._value.dtype
+
+    @property
+    def ndim(self):
+        return self._value.ndim
+
+    @property
+    def size(self):
+        return int(self._value.size)
+
+    def numel(self):
+        return int(self._value.size)
+
+    def dim(self):
+        return self._value.ndim
+
+    def __len__(self):
+        if self._value.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return self._value.shape[0]
+
+    def numpy(self):
+        """The underlying array (shared memory, as in Paddle's CPU tensors)."""
+        return self._value
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value if dtype is None else self._value.astype(dtype)
+
+    def item(self, *index):
+        return self._value.item(*index)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __bool__(self):
+        if self._value.size != 1:
+            raise ValueError("the truth value of a Tensor with more than one element is ambiguous")
+        return bool(self._value)
+
+    def tolist(self):
+        return self._value.tolist()
+
+    def __repr__(self):
+        body = np.array2string(self._value, separator=", ", prefix="       ")
+        return (
+            f"Tensor(shape={self.shape}, dtype={self.dtype}, stop_gradient={self.stop_gradient},\n"
+            f"       {body})"
+        )
+
+    @property
+    def is_leaf(self):
+        return self._backward_fn is None
+
+    # --------------------------------------------------------------- gradients
+    @property
+    def grad(self):
+        """The accumulated gradient as a Tensor (shares memory), or None."""
+        if self._grad is None:
+            return None
+        return Tensor(self._grad)
+
+    def _accumulate_grad(self, grad):
+        grad = np.asarray(grad, dtype=self._value.dtype)
+        if grad.shape != self._value.shape:
+            grad = np.broadcast_to(grad, self._value.shape)
+        if self._grad is None:
+            if self._grad_storage is not None:
+                self._grad_storage[...] = grad
+                self._grad = self._grad_storage
+            else:
+                self._grad = np.array(grad, copy=True)
+        else:
+            self._grad += grad
+
+    def clear_gradient(self, set_to_zero=True):
+        """Zero the gradient (Paddle's default) or drop it (``set_to_zero=False``)."""
+        if self._grad is None:
+            return
+        if set_to_zero:
+            self._grad.fill(0)
+        else:
+            self._grad = None
+
+    clear_grad = clear_gradient
+
+    def backward(self, grad_tensor=None, retain_graph=False):
+        """Accumulate gradients of this Tensor into every leaf that needs one."""
+        engine.run_backward(self, grad_tensor, retain_graph)
+
+    def _free_graph(self):
+        self._parents = ()
+        self._backward_fn = None
+        self._graph_freed = True
+
+    # ----------------------------------------------------------------- values
+    def set_value(self, value):
+        """Overwrite the values in place (same shape; the dtype is kept)."""
+        array = np.asarray(getattr(value, "_value", value))
+        if array.shape != self._value.shape:
+            raise ValueError(
+                f"value must have shape {self.shape} to be set into this Tensor, got {list(array.shape)}"
+            )
+        self._value[...] = array
+
+    def detach(self):
+        """A Tensor sharing the data but cut from the graph."""
+        return Tensor(self._value, stop_gradient=True)
+
+    def clone(self):
+        from lasandbox.autograd import ops_math
+
+        return ops_math.assign(self)
+
+    def astype(self, dtype):
+        from lasandbox.autograd import ops_math
+
+        return ops_math.cast(self, dtype)
+
+    cast = astype
+
+    def cpu(self):
+        return self
+
+    def __hash__(self):
+        return id(self)
+
+
+def to_tensor(data, dtype=None, place=None, stop_gradient=True):
+    """Create a Tensor from a scalar, list or array (``place`` is accepted and ignored: CPU only).
+
+    Python floats become float32 (Paddle's default dtype); numpy arrays keep their
+    dtype; Python ints become int64.
+    """
+    dtype = as_dtype(dtype)
+    if isinstance(data, Tensor):
+        value = data._value
+    else:
+        value = data
+    if not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+        if value.dtype == np.float64 and not isinstance(data, np.generic):
+            value = value.astype(np.float32)
+        elif value.dtype.kind in "iu":
+            value = value.astype(np.int64)
+    if dtype is not None:
+        value = value.astype(dtype)
+    else:
+        value = np.array(value, copy=True)
+    if value.dtype == object:
+        raise TypeError(f"data cannot be turned into a numeric Tensor: {type(data).__name__}")
+    return Tensor(value, stop_gradient=bool(stop_gradient))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def as_value(obj, like=None):
+    """The numpy value of a Tensor, or an array made from a number (in ``like``'s dtype)."""
+    if isinstance(obj, Tensor):
+        return obj._value
+    if isinstance(obj, numbers.Number) and like is not None and like.dtype.kind == "f":
+        return np.asarray(obj, dtype=like.dtype)
+    return np.asarray(obj)

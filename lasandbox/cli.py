@@ -1,0 +1,45 @@
+"""The ``lasandbox`` command: ``reproduce``, ``bench``, ``demo`` (and ``sweep`` when available)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "reproduce": ("lasandbox.paper.runner", "regenerate the paper's figures (quick scale by default)"),
+    "demo": ("lasandbox.demo", "LookAhead vs SGD/Adam on digits: table + loss curves"),
+    "bench": (None, "benchmarks: 'bench kernels' (update kernels vs roofline, numpy, PyTorch)"),
+}
+
+BENCHES = {"kernels": "lasandbox.kernels.bench"}
+
+
+def _usage():
+    lines = ["usage: lasandbox COMMAND [ARGS]", "", "commands:"]
+    lines += [f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()]
+    lines += ["", "Run 'lasandbox COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"lasandbox: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    if command == "bench":
+        if not rest or rest[0] not in BENCHES:
+            print(f"usage: lasandbox bench {{{','.join(BENCHES)}}} [ARGS]", file=sys.stderr)
+            return 2
+        module = BENCHES[rest[0]]
+        rest = rest[1:]
+    else:
+        module = COMMANDS[command][0]
+    return importlib.import_module(module).main(rest) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Loaders for the offline data sets (see the package docstring)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lasandbox.utils.validation import check_choice, check_int, check_real
+
+
+@dataclass
+class Split:
+    """Train/test arrays: ``x_*`` float32 ``[N, features]``, ``y_*`` int64 ``[N]``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    name: str = ""
+
+    @property
+    def num_features(self):
+        return self.x_train.shape[1]
+
+    @property
+    def num_classes(self):
+        return int(max(self.y_train.max(), self.y_test.max()) + 1)
+
+
+def _split_and_standardise(x, y, test_fraction, seed, name):
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x))
+    n_test = int(round(len(x) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    mean = x[train].mean(axis=0)
+    std = x[train].std(axis=0) + 1e-6  # constant pixels (digits' borders) stay finite
+    x = ((x - mean) / std).astype(np.float32)
+    return Split(x[train], y[train].astype(np.int64), x[test], y[test].astype(np.int64), name)
+
+
+def load_digits(test_fraction=0.25, seed=0) -> Split:
+    """scikit-learn's digits: 1,797 8x8 images (64 features), 10 classes, shipped with sklearn."""
+    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    data = sk_load_digits()
+    return _split_and_standardise(data.data.astype(np.float64), data.target, test_fraction, seed, "digits")
+
+
+def cache_dir() -> Path:
+    """Where generated data sets are cached (``LASANDBOX_CACHE`` or ``~/.cache/lasandbox``)."""
+    root = os.environ.get("LASANDBOX_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "lasandbox")
+    return Path(root)
+
+
+def load_mnist1d(num_samples=5000, test_fraction=0.2, seed=42) -> Split:
+    """MNIST-1D generated locally with the ``mnist1d`` package (40 features, 10 classes).
+
+    The package's ``get_dataset`` would download a pickle; ``make_dataset``
+    builds the same kind of data from templates in the package, offline. The
+    result is cached under ``cache_dir()``.
+    """
+    num_samples = check_int("num_samples", num_samples, low=100)
+    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    path = cache_dir() / f"mnist1d_n{num_samples}_s{seed}.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            x, y = pickle.load(f)
+    else:
+        try:
+            from mnist1d.data import get_dataset_args, make_dataset
+        except ImportError as err:
+            raise ImportError("MNIST-1D needs the 'mnist1d' package: pip install 'lasandbox[data]'") from err
+        args = get_dataset_args()
+        args.num_samples = num_samples
+        args.seed = seed
+        args.train_split = 1.0 - test_fraction
+        data = make_dataset(args)
+        x = np.concatenate([data["x"], data["x_test"]]).astype(np.float64)
+        y = np.concatenate([data["y"], data["y_test"]]).astype(np.int64)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump((x, y), f)
+        os.replace(tmp, path)
+    return _split_and_standardise(x, y, test_fraction, seed, "mnist1d")
+
+
+def make_synthetic(num_samples=1000, num_features=20, num_classes=4, separation=2.0, test_fraction=0.25,
+                   seed=0) -> Split:
+    """Gaussian clusters, one per class, ``separation`` apart (a fast stand-in for tests)."""
+    num_samples = check_int("num_samples", num_samples, low=num_classes * 2)
+    num_features = check_int("num_features", num_features, low=1)
+    num_classes = check_int("num_classes", num_classes, low=2)
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((num_classes, num_features)) * separation
+    y = rng.integers(0, num_classes, num_samples)
+    x = centres[y] + rng.standard_normal((num_samples, num_features))
+    return _split_and_standardise(x, y, test_fraction, seed, "synthetic")
+
+
+def load(name, **kwargs) -> Split:
+    """Load a data set by name: ``digits``, ``mnist1d`` or ``synthetic``."""
+    check_choice("name", name, ("digits", "mnist1d", "synthetic"))
+    return {"digits": load_digits, "mnist1d": load_mnist1d, "synthetic": make_synthetic}[name](**kwargs)

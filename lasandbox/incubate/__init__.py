@@ -1,0 +1,5 @@
+"""Incubating APIs (``paddle.incubate``): LookAhead."""
+
+from lasandbox.incubate.lookahead import LookAhead
+
+__all__ = ["LookAhead"]

@@ -1,0 +1,63 @@
+"""Argument checks shared by the whole package.
+
+Every public entry point validates its arguments *before* touching any state,
+and the error message names the argument and the accepted range, so a user
+can fix the call without reading the source.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _is_real(value) -> bool:
+    # bool is an Integral in Python, but alpha=True is almost surely a mistake.
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_real(name: str, value, *, low=None, high=None, low_open=False, high_open=False) -> float:
+    """Return ``float(value)`` after checking it is a real number in the range.
+
+    ``low``/``high`` are inclusive unless ``low_open``/``high_open`` is set.
+    Raises ``TypeError`` for non-numbers and ``ValueError`` for out-of-range or
+    non-finite values; the message names ``name`` and the accepted range.
+    """
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    lo_bad = low is not None and (value <= low if low_open else value < low)
+    hi_bad = high is not None and (value >= high if high_open else value > high)
+    if lo_bad or hi_bad:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo_txt = "-inf" if low is None else f"{low:g}"
+        hi_txt = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in {left}{lo_txt}, {hi_txt}{right}, got {value!r}")
+    return value
+
+
+def check_int(name: str, value, *, low=None, high=None) -> int:
+    """Return ``int(value)`` after checking it is a true integer in ``[low, high]``.
+
+    Floats (even ``2.0``) and bools are rejected with ``TypeError``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo_txt = "-inf" if low is None else str(low)
+        hi_txt = "inf" if high is None else str(high)
+        raise ValueError(f"{name} must be an int in [{lo_txt}, {hi_txt}], got {value!r}")
+    return value
+
+
+def check_choice(name: str, value, choices) -> str:
+    """Check that ``value`` is one of ``choices`` (strings)."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value

@@ -1,0 +1,137 @@
+"""nn: Layer registration, Linear (Paddle layout and init), containers, losses, state dicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lasandbox as paddle
+import lasandbox.nn as nn
+
+
+class SharedBias(nn.Layer):
+    """Seed example 1's pattern: one parameter registered under two names."""
+
+    def __init__(self):
+        super().__init__()
+        self._linear = nn.Linear(4, 3)
+        self.bias = self._linear.bias
+
+    def forward(self, x):
+        return self._linear(x)
+
+
+def test_parameters_lists_a_shared_parameter_once():
+    layer = SharedBias()
+    params = layer.parameters()
+    assert len(params) == 2
+    assert {id(p) for p in params} == {id(layer._linear.weight), id(layer._linear.bias)}
+    assert [n for n, _ in layer.named_parameters()] == ["bias", "_linear.weight"]
+    assert set(layer.state_dict()) == {"bias", "_linear.weight", "_linear.bias"}
+
+
+def test_linear_layout_and_default_init():
+    paddle.seed(0)
+    layer = nn.Linear(300, 100)
+    assert layer.weight.shape == [300, 100] and layer.bias.shape == [100]
+    limit = np.sqrt(6 / 400)
+    w = layer.weight.numpy()
+    assert np.abs(w).max() <= limit and np.abs(w).max() > 0.95 * limit
+    assert abs(w.std() - limit / np.sqrt(3)) < 0.01 * limit / np.sqrt(3) * 10
+    assert np.all(layer.bias.numpy() == 0)
+    assert not layer.weight.stop_gradient
+    x = np.random.default_rng(0).standard_normal((5, 300)).astype(np.float32)
+    np.testing.assert_allclose(layer(paddle.to_tensor(x)).numpy(), x @ w, rtol=1e-5, atol=1e-5)
+    assert nn.Linear(3, 2, bias_attr=False).bias is None
+
+
+def test_linear_rejects_bad_sizes():
+    with pytest.raises(TypeError, match="in_features"):
+        nn.Linear(2.0, 3)
+    with pytest.raises(ValueError, match="out_features"):
+        nn.Linear(2, 0)
+
+
+def test_sequential_indexing_and_sublayers():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    assert len(model) == 3 and isinstance(model[1], nn.ReLU)
+    assert isinstance(model[-1], nn.Linear) and len(model[:2]) == 2
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert len(model.sublayers()) == 3
+    model.eval()
+    assert not any(layer.training for layer in model.sublayers(include_self=True))
+    model.train()
+    assert all(layer.training for layer in model.sublayers(include_self=True))
+    with pytest.raises(TypeError, match="Sequential takes Layers"):
+        nn.Sequential(nn.ReLU(), "relu")
+
+
+def test_state_dict_roundtrip_and_bad_input_leaves_layer_untouched(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    other = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    before = {k: v.numpy().copy() for k, v in other.state_dict().items()}
+    broken = dict(state)
+    broken["2.weight"] = np.zeros((5, 5), np.float32)
+    with pytest.raises(ValueError, match="2.weight"):
+        other.set_state_dict(broken)
+    for k, v in other.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
+    paddle.save(model.state_dict(), tmp_path / "m.pdparams")
+    missing, unexpected = other.set_state_dict(paddle.load(tmp_path / "m.pdparams"))
+    assert missing == [] and unexpected == []
+    for k, v in other.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), state[k])
+
+
+def _reference_ce(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -logp[np.arange(len(labels)), labels]
+
+
+@pytest.mark.parametrize("label_shape", ["N", "N1"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_loss(label_shape, reduction):
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((6, 5)).astype(np.float32)
+    labels = rng.integers(0, 5, 6)
+    lab = labels if label_shape == "N" else labels[:, None]
+    out = nn.CrossEntropyLoss(reduction=reduction)(paddle.to_tensor(logits), paddle.to_tensor(lab))
+    expected = _reference_ce(logits.astype(np.float64), labels)
+    if reduction == "mean":
+        np.testing.assert_allclose(out.numpy(), expected.mean(), rtol=1e-5)
+    elif reduction == "sum":
+        np.testing.assert_allclose(out.numpy(), expected.sum(), rtol=1e-5)
+    else:
+        assert out.shape == ([6] if label_shape == "N" else [6, 1])
+        np.testing.assert_allclose(out.numpy().ravel(), expected, rtol=1e-5)
+
+
+def test_cross_entropy_rejects_bad_reduction_and_labels():
+    with pytest.raises(ValueError, match="reduction"):
+        nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(ValueError, match=r"label values must be in \[0, 4\]"):
+        nn.CrossEntropyLoss()(paddle.ones([2, 5]), paddle.to_tensor(np.array([[1], [7]])))
+
+
+def test_mse_loss_and_flatten_and_dropout_layer():
+    a, b = np.ones((2, 3), np.float32), np.zeros((2, 3), np.float32)
+    assert nn.MSELoss()(paddle.to_tensor(a), paddle.to_tensor(b)).item() == pytest.approx(1.0)
+    assert nn.MSELoss(reduction="sum")(paddle.to_tensor(a), paddle.to_tensor(b)).item() == pytest.approx(6.0)
+    assert nn.Flatten()(paddle.ones([2, 3, 4])).shape == [2, 12]
+    drop = nn.Dropout(0.5)
+    drop.eval()
+    x = paddle.ones([10])
+    assert drop(x) is x
+    with pytest.raises(ValueError, match="p must be in"):
+        nn.Dropout(1.5)
+
+
+def test_layer_must_call_super_init():
+    class Broken(nn.Layer):
+        def __init__(self):
+            self.fc = nn.Linear(2, 2)
+
+    with pytest.raises(RuntimeError, match="super"):
+        Broken()
