@@ -116,7 +116,7 @@ class LookAhead:
         Returns ``(optimize_ops, params_grads)``; ``optimize_ops`` is empty (eager mode).
         """
         inner = self.inner_optimizer
-        ready = inner._ready(inner._selection(parameters, no_grad_set))
+        ready = inner._minimize_targets(parameters, no_grad_set)
         params_grads = inner._params_grads(ready)
         self._step_with(ready)
         return [], params_grads

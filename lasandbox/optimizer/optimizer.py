@@ -191,10 +191,18 @@ class Optimizer:
         Returns ``(optimize_ops, params_grads)``: ``optimize_ops`` is an empty list in
         eager mode; ``params_grads`` lists the (parameter, gradient) pairs updated.
         """
-        ready = self._ready(self._selection(parameters, no_grad_set))
+        ready = self._minimize_targets(parameters, no_grad_set)
         params_grads = self._params_grads(ready)
         self._apply(ready)
         return [], params_grads
+
+    def _minimize_targets(self, parameters, no_grad_set):
+        """Indices ``minimize`` updates; warns when there is nothing to apply."""
+        ready = self._ready(self._selection(parameters, no_grad_set))
+        if not ready:
+            warnings.warn("minimize() found no gradients: call loss.backward() first "
+                          "(as in Paddle's eager mode, minimize does not run backward)", stacklevel=3)
+        return ready
 
     def _selection(self, parameters, no_grad_set):
         if parameters is None and not no_grad_set:
@@ -206,11 +214,7 @@ class Optimizer:
         excluded = no_grad_set or set()
         names = {x for x in excluded if isinstance(x, str)}
         ids = {id(x) for x in excluded if not isinstance(x, str)}
-        selected = [p for p in chosen if id(p) not in ids and p.name not in names]
-        if not any(p._grad is not None for p in selected):
-            warnings.warn("minimize() found no gradients: call loss.backward() first "
-                          "(as in Paddle's eager mode, minimize does not run backward)", stacklevel=3)
-        return selected
+        return [p for p in chosen if id(p) not in ids and p.name not in names]
 
     def clear_grad(self, set_to_zero=True):
         """Zero all gradients (one buffer fill), or drop them with ``set_to_zero=False``."""
