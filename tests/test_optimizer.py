@@ -233,3 +233,16 @@ def test_two_optimizers_over_the_same_parameters_each_see_current_values():
     grads = run(first, params, steps=1)
     for p, c, g in zip(params, current, grads[0], strict=True):
         np.testing.assert_allclose(p.numpy(), c - 0.1 * g, rtol=1e-6, atol=1e-7)
+
+
+def test_adamw_apply_decay_param_fun_excludes_parameters_by_name():
+    layer = nn.Linear(3, 2)
+    assert layer.weight.name.endswith(".w_0") and layer.bias.name.endswith(".b_0")
+    layer.bias.set_value(np.ones(2, np.float32))
+    opt = paddle.optimizer.AdamW(0.1, parameters=layer.parameters(), weight_decay=0.5,
+                                 apply_decay_param_fun=lambda name: name.endswith(".w_0"))
+    (layer(paddle.ones([1, 3])) * 0).sum().backward()  # zero gradients: only decay can move parameters
+    weight_before = layer.weight.numpy().copy()
+    opt.step()
+    np.testing.assert_array_equal(layer.bias.numpy(), np.ones(2, np.float32))
+    np.testing.assert_allclose(layer.weight.numpy(), weight_before * (1 - 0.1 * 0.5), rtol=1e-6)

@@ -10,6 +10,9 @@ from lasandbox.autograd.tensor import Tensor, as_dtype, float32
 from lasandbox.nn import initializer as init
 
 
+_LAYER_COUNTS = {}  # per layer type, for Paddle-style parameter names
+
+
 class Parameter(Tensor):
     """A trainable Tensor (``stop_gradient=False``) owned by a Layer."""
 
@@ -90,10 +93,23 @@ class Layer:
         if resolved is None:
             return None
         initializer, trainable, name, lr_scale = resolved
+        if name is None:  # Paddle-style unique names, e.g. "linear_0.w_0" / "linear_0.b_0"
+            kind = "b" if is_bias else "w"
+            name = f"{self._unique_prefix()}.{kind}_{self._param_counts.setdefault(kind, 0)}"
+            self._param_counts[kind] += 1
         dtype = as_dtype(dtype) or self._dtype or float32
         param = Parameter(np.ascontiguousarray(initializer(list(shape), dtype)), name=name, trainable=trainable)
         param.optimize_attr = {"learning_rate": lr_scale}
         return param
+
+    def _unique_prefix(self):
+        if "_prefix" not in self.__dict__:
+            base = type(self).__name__.lower()
+            index = _LAYER_COUNTS.get(base, 0)
+            _LAYER_COUNTS[base] = index + 1
+            object.__setattr__(self, "_prefix", f"{base}_{index}")
+            object.__setattr__(self, "_param_counts", {})
+        return self._prefix
 
     def add_parameter(self, name, parameter):
         setattr(self, name, parameter)

@@ -1,0 +1,175 @@
+"""``lasandbox reproduce``: run figure functions, collect their claims, write REPORT.md.
+
+    lasandbox reproduce [NAME ...|all] [--quick|--full] [--out DIR] [--seeds N]
+                        [--backend numpy|cpu|cuda] [--list]
+
+Each figure writes ``DIR/NAME.png`` and ``DIR/NAME.csv``; the run writes
+``DIR/REPORT.md`` (rewritten after every figure, so a long run can be watched).
+The exit status is 0 when every requested figure ran, whether or not its
+claims held (the report says which did); 1 when a figure raised or is not
+implemented yet; 2 for a bad command line. Also runnable as
+``python -m lasandbox.paper.runner``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from lasandbox.paper.registry import BACKENDS, FIGURES, Claim, FigureContext, figure_names, resolve_names
+from lasandbox.paper.report import FigureOutcome, write_report
+from lasandbox.utils.validation import check_choice, check_int
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lasandbox reproduce",
+        description="Reproduce the Lookahead paper's figures at CPU scale and check their claims.",
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"figures to run (default: all): {', '.join(FIGURES)}")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", dest="quick", action="store_true", default=True, help="small, fast run (default)")
+    size.add_argument("--full", dest="quick", action="store_false", help="the full-size run")
+    parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: each figure's own)")
+    parser.add_argument("--backend", default="numpy", choices=BACKENDS, help="kernel backend (default: numpy)")
+    parser.add_argument("--list", action="store_true", help="list the figures and exit")
+    return parser
+
+
+def _check_backend_usable(backend: str):
+    # Fail before the first figure, not in the middle of the third one.
+    if backend == "cuda":
+        from numba import cuda
+
+        if not cuda.is_available():
+            raise ValueError(
+                "backend 'cuda' needs a CUDA GPU (or NUMBA_ENABLE_CUDASIM=1 for the simulator); none found"
+            )
+
+
+def _check_claims(name: str, claims) -> list[Claim]:
+    claims = list(claims or [])
+    wrong = [c for c in claims if not isinstance(c, Claim)]
+    if wrong:
+        raise TypeError(f"figure {name!r} must return a list of Claim, got {type(wrong[0]).__name__}")
+    return claims
+
+
+def run_one(name: str, *, out_dir, quick: bool, seeds, backend: str, progress=None) -> FigureOutcome:
+    """Run one registered figure and return its outcome; exceptions are caught and recorded."""
+    spec = FIGURES[name]
+    if not spec.is_available():
+        return FigureOutcome(spec, "missing")
+    ctx = FigureContext(name, Path(out_dir), quick=quick, seeds=seeds, backend=backend, progress=progress)
+    start = time.perf_counter()
+    try:
+        module_compute = spec.load()
+        module = sys.modules[spec.module]
+        # A figure module may carry its own, more precise title and claim.
+        spec = type(spec)(
+            spec.name,
+            getattr(module, "TITLE", spec.title),
+            getattr(module, "PAPER_CLAIM", spec.paper_claim),
+            spec.module,
+            spec.function,
+        )
+        claims = _check_claims(name, module_compute(ctx))
+        status, error = "ran", ""
+    except Exception:  # noqa: BLE001 - one broken figure must not stop the others
+        claims, status, error = [], "failed", traceback.format_exc()
+    seconds = time.perf_counter() - start
+    files = [p.name for p in (ctx.png_path, ctx.csv_path) if p.exists()]
+    if status == "ran" and len(files) < 2:
+        status, error = "failed", f"figure {name!r} did not write both {ctx.png_path.name} and {ctx.csv_path.name}"
+    return FigureOutcome(spec, status, seconds, claims, ctx.settings, ctx.notes, files, error)
+
+
+def run_figures(
+    names=None,
+    *,
+    out_dir="figures",
+    quick: bool = True,
+    seeds: int | None = None,
+    backend: str = "numpy",
+    progress=None,
+    command: str | None = None,
+    echo=None,
+) -> list[FigureOutcome]:
+    """Run figures by name (``None``/``["all"]`` = all) and write ``out_dir/REPORT.md``.
+
+    All arguments are checked before any figure runs; unknown names raise
+    ``ValueError`` listing the valid ones. ``echo`` (e.g. ``print``) receives
+    a line per figure and per claim as they finish.
+    """
+    selected = resolve_names(names)
+    if seeds is not None:
+        seeds = check_int("seeds", seeds, low=1)
+    check_choice("backend", backend, BACKENDS)
+    _check_backend_usable(backend)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if command is None:
+        command = "lasandbox reproduce " + " ".join(selected) + (" --quick" if quick else " --full")
+    report_args = dict(command=command, quick=quick, backend=backend, seeds=seeds)
+    outcomes: list[FigureOutcome] = []
+    for name in selected:
+        if echo:
+            echo(f"== {name}")
+        outcome = run_one(name, out_dir=out_dir, quick=quick, seeds=seeds, backend=backend, progress=progress)
+        outcomes.append(outcome)
+        write_report(out_dir / "REPORT.md", outcomes, **report_args)
+        if echo:
+            _echo_outcome(echo, outcome)
+    return outcomes
+
+
+def _echo_outcome(echo, outcome: FigureOutcome):
+    if outcome.status == "missing":
+        echo(f"   not implemented yet ({outcome.spec.module})")
+    elif outcome.status == "failed":
+        echo(f"   FAILED after {outcome.seconds:.1f} s:\n{outcome.error}")
+    else:
+        echo(f"   {outcome.claims_held}/{len(outcome.claims)} claims held ({outcome.seconds:.1f} s)")
+        for claim in outcome.claims:
+            echo(f"   [{'held' if claim.held else 'NOT held'}] {claim.statement}: {claim.measured}")
+
+
+def _list_figures(echo):
+    for name in figure_names():
+        spec = FIGURES[name]
+        state = "" if spec.is_available() else "  (not implemented yet)"
+        echo(f"{name:16s} {spec.title}{state}")
+
+
+def main(argv=None) -> int:
+    """Entry point of ``lasandbox reproduce``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        _list_figures(print)
+        return 0
+    argv_text = sys.argv[1:] if argv is None else list(argv)
+    command = "lasandbox reproduce " + " ".join(shlex.quote(str(a)) for a in argv_text)
+    try:
+        outcomes = run_figures(
+            args.names,
+            out_dir=args.out,
+            quick=args.quick,
+            seeds=args.seeds,
+            backend=args.backend,
+            command=command.rstrip(),
+            echo=print,
+        )
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))  # exits with status 2 and the usage line
+    print(f"Report: {Path(args.out) / 'REPORT.md'}")
+    return 0 if all(o.status == "ran" for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
