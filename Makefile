@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test test-slow test-gpu bench lint lab clean demo
+.PHONY: setup run test test-slow test-notebooks test-gpu bench lint lab clean demo
 
 setup: $(STAMP)
 
@@ -26,6 +26,9 @@ test: setup           ## the default test run (CPU; CUDA backend under the simul
 test-slow: setup      ## the slow lane
 	$(PY) -m pytest -m slow
 
+test-notebooks: setup ## execute every notebook top to bottom
+	$(PY) -m pytest -m notebooks -s
+
 test-gpu: setup       ## only on a machine with an NVIDIA GPU
 	$(PY) -m pytest -m gpu
 
@@ -35,7 +38,8 @@ bench: setup          ## kernel benchmark at full size (prints ratios, writes fi
 lint: setup
 	$(VENV)/bin/ruff check .
 
-lab: setup            ## JupyterLab on the notebooks, in this environment
+lab: setup            ## JupyterLab on the notebooks (pairs notebooks/*.py with .ipynb files git ignores)
+	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
