@@ -1,0 +1,306 @@
+"""Training runs shared by the paper's deep-net stand-ins (Figs 5, 8, 9, 10 / Tables 1, 5).
+
+One ``OptimizerSpec`` names a method (an inner optimizer, optionally wrapped in
+Lookahead or followed by Polyak averaging); ``run_training`` trains a fresh MLP
+with it under a step-decay schedule and records, per epoch, the full-pass
+train loss and the test metrics *of the weights the method returns*: the slow
+weights for Lookahead, the running average for Polyak averaging.
+
+Everything here is deterministic given the seed: the seed fixes the model's
+initialisation (``lasandbox.seed``) and the mini-batch order, so two methods
+run with the same seed start from the same weights and see the same batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+import lasandbox
+from lasandbox import optimizer as optim
+from lasandbox.datasets import load_digits, load_mnist1d
+from lasandbox.incubate import LookAhead
+from lasandbox.training import evaluate, mlp, train_epoch
+from lasandbox.utils.validation import check_choice, check_int, check_real
+
+INNER_OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+TASKS = ("digits", "mnist1d")
+# The paper's CIFAR schedule: lr x0.2 at epochs 60/120/160 of 200, i.e. 30/60/80 % of training [V-2nd].
+DECAY_FRACTIONS, DECAY_FACTOR = (0.3, 0.6, 0.8), 0.2
+
+
+def is_tiny(ctx) -> bool:
+    """Whether to shrink a figure below ``--quick`` (tests): ``ctx.tiny`` or ``LASANDBOX_TINY=1``."""
+    return bool(getattr(ctx, "tiny", False)) or os.environ.get("LASANDBOX_TINY", "0") not in ("", "0", "false", "no")
+
+
+def single_threaded_blas():
+    """A context in which BLAS uses one thread.
+
+    These matrices are tiny (batch x 64): threads cost more than they save,
+    and on a busy 2-core machine OpenBLAS's spinning threads made one small
+    matmul 25x slower (4.7 ms instead of 0.18 ms). threadpoolctl comes with
+    scikit-learn; without it nothing changes.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+@functools.lru_cache(maxsize=4)
+def load_task(name: str):
+    """The data set of a task (cached in-process: every run of a figure reuses one copy)."""
+    check_choice("task", name, TASKS)
+    if name == "digits":
+        return load_digits()
+    return load_mnist1d(num_samples=5000)
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A method to train with.
+
+    ``inner``: sgd | momentum | adam | adamw, at ``lr`` (the schedule's base
+    rate) with ``momentum`` (momentum only) and ``weight_decay`` (L2 for
+    sgd/momentum/adam, decoupled for adamw). ``alpha``/``k`` set: wrap it in
+    Lookahead. ``polyak_start`` set: also keep the uniform average of the
+    iterates from that fraction of training on, and report that average.
+    """
+
+    name: str
+    inner: str
+    lr: float
+    momentum: float = 0.9
+    weight_decay: float | None = None
+    alpha: float | None = None
+    k: int | None = None
+    polyak_start: float | None = None
+
+    def __post_init__(self):
+        check_choice("inner", self.inner, INNER_OPTIMIZERS)
+        check_real("lr", self.lr, low=0.0, low_open=True)
+        check_real("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        if self.weight_decay is not None:
+            check_real("weight_decay", self.weight_decay, low=0.0)
+        if (self.alpha is None) != (self.k is None):
+            raise ValueError("alpha and k must be given together (Lookahead) or both left out")
+        if self.alpha is not None:
+            check_real("alpha", self.alpha, low=0.0, high=1.0)
+            check_int("k", self.k, low=1)
+        if self.polyak_start is not None:
+            check_real("polyak_start", self.polyak_start, low=0.0, high=1.0, high_open=True)
+
+    @property
+    def is_lookahead(self) -> bool:
+        return self.alpha is not None
+
+    def with_(self, **changes) -> OptimizerSpec:
+        return replace(self, **changes)
+
+
+def build_optimizer(spec: OptimizerSpec, parameters, learning_rate, backend="cpu"):
+    """The optimizer of ``spec`` over ``parameters``; ``learning_rate`` may be an LR scheduler."""
+    common = dict(parameters=parameters, backend=backend)
+    if spec.inner == "sgd":
+        inner = optim.SGD(learning_rate, weight_decay=spec.weight_decay, **common)
+    elif spec.inner == "momentum":
+        inner = optim.Momentum(learning_rate, spec.momentum, weight_decay=spec.weight_decay, **common)
+    elif spec.inner == "adam":
+        inner = optim.Adam(learning_rate, weight_decay=spec.weight_decay, **common)
+    else:
+        inner = optim.AdamW(learning_rate, weight_decay=0.01 if spec.weight_decay is None else spec.weight_decay,
+                            **common)
+    if spec.is_lookahead:
+        # slow_init='construction' is Algorithm 1's phi_0 = theta_0; Paddle's lazy default differs
+        # only by the first step, and the paper's figures are the paper's algorithm.
+        return LookAhead(inner, alpha=spec.alpha, k=spec.k, slow_init="construction")
+    return inner
+
+
+def parameter_buffer(optimizer) -> np.ndarray:
+    """The flat float32 host buffer all parameters are views into (fast weights for Lookahead).
+
+    Reaches into the optimizer's flat space on purpose: one vector operation
+    per step (averaging, snapshots) instead of a loop over tensors.
+    """
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    return inner._space.param_buffer
+
+
+@contextlib.contextmanager
+def weights_swapped_in(optimizer, weights):
+    """Temporarily put ``weights`` (a flat vector) into the model; the current ones come back after."""
+    buffer = parameter_buffer(optimizer)
+    saved = buffer.copy()
+    buffer[...] = weights
+    try:
+        yield
+    finally:
+        buffer[...] = saved
+
+
+class PolyakAverage:
+    """Uniform running average of the iterates, updated after each step once ``started``."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.average = None
+        self.count = 0
+
+    def update(self):
+        current = parameter_buffer(self.optimizer)
+        if self.average is None:
+            self.average = current.astype(np.float64)
+        else:
+            # Running mean in float64: thousands of float32 additions would drift.
+            self.average += (current - self.average) / (self.count + 1)
+        self.count += 1
+
+    def evaluation_context(self):
+        if self.average is None:
+            return contextlib.nullcontext()
+        return weights_swapped_in(self.optimizer, self.average.astype(np.float32))
+
+
+@dataclass
+class RunResult:
+    """Per-epoch metrics of one run (index 0 = before training) of the weights the method returns."""
+
+    spec: OptimizerSpec
+    seed: int
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_accuracy: list = field(default_factory=list)
+    diverged: bool = False
+
+    @property
+    def final_train_loss(self) -> float:
+        return self.train_loss[-1]
+
+    @property
+    def final_test_accuracy(self) -> float:
+        return self.test_accuracy[-1]
+
+
+def decay_milestones(epochs: int) -> list[int]:
+    """Epochs after which the lr is multiplied by ``DECAY_FACTOR`` (30/60/80 % of training)."""
+    return sorted({max(1, int(round(epochs * fraction))) for fraction in DECAY_FRACTIONS})
+
+
+def evaluation_context(optimizer, averager=None):
+    """Where to evaluate: the slow weights for Lookahead, the average for Polyak, else as is."""
+    if averager is not None:
+        return averager.evaluation_context()
+    if isinstance(optimizer, LookAhead):
+        return optimizer.slow_weights()
+    return contextlib.nullcontext()
+
+
+def run_training(split, spec: OptimizerSpec, *, hidden=(64, 64), epochs=20, batch_size=64, seed=0,
+                 backend="cpu") -> RunResult:
+    """Train a fresh MLP with ``spec`` under the step-decay schedule; see the module docstring.
+
+    A run whose train loss stops being finite is stopped and marked
+    ``diverged``; its remaining epochs are recorded as NaN.
+    """
+    epochs = check_int("epochs", epochs, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    lasandbox.seed(seed)
+    model = mlp([split.num_features, *hidden, split.num_classes])
+    schedule = optim.lr.MultiStepDecay(spec.lr, decay_milestones(epochs), gamma=DECAY_FACTOR)
+    optimizer = build_optimizer(spec, model.parameters(), schedule, backend)
+    averager = PolyakAverage(optimizer) if spec.polyak_start is not None else None
+    average_from_epoch = None if averager is None else int(math.floor(spec.polyak_start * epochs))
+    on_step = averager.update if averager is not None else None
+    rng = np.random.default_rng(seed)
+    result = RunResult(spec, seed)
+
+    def record():
+        with evaluation_context(optimizer, averager):
+            train_loss = evaluate(model, split.x_train, split.y_train)[0]
+            test_loss, accuracy = evaluate(model, split.x_test, split.y_test)
+        result.train_loss.append(train_loss)
+        result.test_loss.append(test_loss)
+        result.test_accuracy.append(accuracy)
+
+    record()
+    # A diverging run (large lr x momentum) overflows on purpose: it is detected below and recorded as NaN.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(epochs):
+            step_hook = (lambda _loss: on_step()) if on_step and epoch >= average_from_epoch else None
+            train_epoch(model, optimizer, split.x_train, split.y_train, batch_size, rng, on_step=step_hook)
+            schedule.step()
+            record()
+            if not np.isfinite(result.train_loss[-1]):
+                result.diverged = True
+                remaining = epochs - epoch  # this epoch and the ones never run
+                for series in (result.train_loss, result.test_loss, result.test_accuracy):
+                    series[-1:] = [math.nan] * remaining
+                break
+    return result
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What every run of a figure shares: data, model, length, batch size."""
+
+    task: str = "mnist1d"
+    hidden: tuple = (64, 64)
+    epochs: int = 15
+    batch_size: int = 64
+
+    def describe(self) -> str:
+        milestones = "/".join(str(m) for m in decay_milestones(self.epochs))
+        return (f"{self.task}, MLP {'-'.join(str(h) for h in self.hidden)} (ReLU), {self.epochs} epochs, "
+                f"batch {self.batch_size}, lr x{DECAY_FACTOR} after epochs {milestones}")
+
+
+def standard_protocol(ctx) -> Protocol:
+    """The protocol shared by ``robustness``, ``alpha_k`` and ``optimizers`` at this run size.
+
+    Sharing it lets the three figures reuse each other's runs (see ``cached_run``).
+    """
+    if is_tiny(ctx):
+        return Protocol(epochs=2)
+    return Protocol(epochs=15 if ctx.quick else 60)
+
+
+_RUN_CACHE: dict = {}
+
+
+def cached_run(spec: OptimizerSpec, protocol: Protocol, seed: int, backend="cpu") -> RunResult:
+    """``run_training`` memoised in-process: figures run one after another reuse identical runs.
+
+    The key ignores ``spec.name`` (a label); runs are deterministic, so a
+    cached result is the result a fresh run would give.
+    """
+    key = (replace(spec, name=""), protocol, seed, backend)
+    if key not in _RUN_CACHE:
+        _RUN_CACHE[key] = run_training(load_task(protocol.task), spec, hidden=protocol.hidden,
+                                       epochs=protocol.epochs, batch_size=protocol.batch_size, seed=seed,
+                                       backend=backend)
+    result = _RUN_CACHE[key]
+    return replace(result, spec=spec) if result.spec != spec else result
+
+
+def curve_rows(run: RunResult, **fields) -> list[dict]:
+    """One tidy ``curve`` row per epoch of ``run``: ``fields`` plus seed, epoch, train loss, test accuracy."""
+    series = zip(run.train_loss, run.test_accuracy, strict=True)
+    return [{"panel": "curve", **fields, "seed": run.seed, "epoch": epoch, "train_loss": loss,
+             "test_accuracy": accuracy} for epoch, (loss, accuracy) in enumerate(series)]  # fmt: skip
+
+
+def mean_and_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value), ignoring NaN (diverged runs)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan, math.nan
+    return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
