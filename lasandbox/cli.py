@@ -8,6 +8,7 @@ import sys
 COMMANDS = {
     "reproduce": ("lasandbox.paper.runner", "regenerate the paper's figures (quick scale by default)"),
     "demo": ("lasandbox.demo", "LookAhead vs SGD/Adam on digits: table + loss curves"),
+    "sweep": ("lasandbox.sweep.cli", "hyperparameter grids on dask.distributed with a resumable SQLite store"),
     "bench": (None, "benchmarks: 'bench kernels' (update kernels vs roofline, numpy, PyTorch)"),
 }
 

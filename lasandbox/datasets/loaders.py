@@ -83,7 +83,7 @@ def load_mnist1d(num_samples=5000, test_fraction=0.2, seed=42) -> Split:
         x = np.concatenate([data["x"], data["x_test"]]).astype(np.float64)
         y = np.concatenate([data["y"], data["y_test"]]).astype(np.int64)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # per process: concurrent generators never collide
         with open(tmp, "wb") as f:
             pickle.dump((x, y), f)
         os.replace(tmp, path)

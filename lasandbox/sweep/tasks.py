@@ -1,0 +1,278 @@
+"""The training tasks a sweep can run, and what a config means for each.
+
+A task is a function ``run(config, seed) -> {"epochs": {metric: [values]},
+"final": {metric: value}}`` plus the :class:`~lasandbox.sweep.grid.Param`\\ s
+its config may set. ``epochs`` holds per-epoch curves (epoch 0 is before
+training); ``final`` holds the scalars a heatmap plots. Non-finite numbers are
+stored as null and flagged with ``diverged: true``.
+
+Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
+
+* ``digits-mlp`` / ``mnist1d-mlp``: an MLP (one hidden layer) trained on
+  scikit-learn's digits / MNIST-1D with ``optimizer`` (sgd | momentum | adam
+  | adamw), wrapped in LookAhead(alpha, k) unless ``alpha=none``. ``momentum``
+  is the heavy-ball coefficient for ``momentum`` and beta1 for Adam/AdamW.
+  Metrics: ``train_loss``, ``test_loss``, ``test_accuracy`` per epoch;
+  ``final_loss`` (train loss after the last epoch), ``final_test_loss``,
+  ``final_test_accuracy``, ``best_test_accuracy``.
+* ``nqm``: a short Monte-Carlo run of SGD (``alpha=none``) or Lookahead(SGD)
+  on the noisy quadratic model (``a_i = 1/i``, ``sigma2_i = 1/a_i``), with the
+  package's kernels. Metrics: ``final_loss`` (mean excess loss over chains at
+  the last step), its ``final_loss_stderr``, and ``expected_final_loss`` from
+  the closed form; per "epoch": ``step`` and ``loss`` at ~50 points.
+* ``debug``: no training; sleeps ``seconds``, can fail on purpose or kill its
+  own worker once. It exists to test the machinery and to measure its overhead.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lasandbox.sweep.grid import GridError, Param, expand_grid
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    """A named training task: its parameters, its run function and optional hooks.
+
+    ``prepare(configs)`` runs once in the client before anything is submitted
+    (e.g. to generate a cached data set once instead of racing in every
+    worker); ``check(config)`` rejects configs whose parameters do not fit
+    together, with a :class:`GridError`.
+    """
+
+    name: str
+    description: str
+    params: tuple
+    run: Callable
+    prepare: Callable | None = None
+    check: Callable | None = None
+
+    def configs(self, grid) -> list:
+        """The grid's configs, completed with defaults and checked (see :func:`expand_grid`)."""
+        configs = expand_grid(self.params, grid)
+        if self.check is not None:
+            for config in configs:
+                self.check(config)
+        return configs
+
+
+TASKS: dict = {}
+
+
+def register_task(task: SweepTask) -> SweepTask:
+    """Make ``task`` available by name (to ``run_sweep`` and the ``lasandbox sweep`` command).
+
+    Registration lives in the registering process; dask workers receive the
+    task object itself with each run, so a task defined in a notebook works
+    on a local cluster too.
+    """
+    if not isinstance(task, SweepTask):
+        raise TypeError(f"task must be a SweepTask, got {type(task).__name__}")
+    if task.name in ("status", "plot", "tasks"):
+        raise ValueError(f"task name {task.name!r} is reserved for a 'lasandbox sweep' subcommand")
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(task) -> SweepTask:
+    """A registered task by name (or the task itself), with a clear error for an unknown name."""
+    if isinstance(task, SweepTask):
+        return task
+    if task not in TASKS:
+        raise ValueError(f"unknown sweep task {task!r}; registered tasks: {', '.join(TASKS)}")
+    return TASKS[task]
+
+
+def finite_or_none(value):
+    """A float for JSON: NaN and infinities become None (JSON has no NaN; a diverged run has no loss)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# ----------------------------------------------------------------------------------------------- MLP tasks
+
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+
+
+def _mlp_params(hidden, batch_size):
+    return (
+        Param("optimizer", "choice", "momentum", "inner optimizer", choices=OPTIMIZERS),
+        Param("lr", "float", 0.05, "learning rate of the inner optimizer", low=0.0, low_open=True),
+        Param("momentum", "float", 0.9, "heavy-ball coefficient (momentum) or beta1 (adam, adamw); unused by sgd",
+              low=0.0, high=1.0, high_open=True),
+        Param("weight_decay", "float", 0.0, "L2 (sgd, momentum, adam) or decoupled (adamw) weight decay", low=0.0),
+        Param("alpha", "float", 0.5, "LookAhead slow-weight step size; none = inner optimizer alone", low=0.0,
+              high=1.0, low_open=True, optional=True),
+        Param("k", "int", 5, "LookAhead inner steps per sync", low=1),
+        Param("inner_state", "choice", "keep", "inner optimizer state at a sync",
+              choices=("keep", "reset", "pullback")),
+        Param("slow_init", "choice", "first_step", "when the slow weights start (Paddle: first_step)",
+              choices=("first_step", "construction")),
+        Param("evaluate", "choice", "fast", "weights the metrics use (slow: LookAhead's slow weights)",
+              choices=("fast", "slow")),
+        Param("epochs", "int", 10, "passes over the training set", low=1),
+        Param("batch_size", "int", batch_size, "mini-batch size", low=1),
+        Param("hidden", "int", hidden, "width of the hidden layer", low=1),
+        Param("backend", "choice", "auto", "kernel backend of the optimizer", choices=("auto", "numpy", "cpu")),
+    )
+
+
+def _check_mlp_config(config):
+    if config["inner_state"] != "keep" and config["alpha"] is not None and config["optimizer"] == "sgd":
+        raise GridError(f"inner_state={config['inner_state']!r} needs an optimizer with momentum "
+                        "(momentum, adam, adamw), not sgd")
+
+
+@functools.lru_cache(maxsize=4)
+def _load_split(dataset):
+    # Cached per worker process: each run would otherwise reload and re-standardise the data.
+    from lasandbox.datasets import load
+
+    return load(dataset)
+
+
+def _make_optimizer(config, parameters):
+    import lasandbox as paddle
+
+    name, lr, beta = config["optimizer"], config["lr"], config["momentum"]
+    decay = config["weight_decay"] or None
+    common = {"learning_rate": lr, "parameters": parameters, "weight_decay": decay, "backend": config["backend"]}
+    if name == "sgd":
+        inner = paddle.optimizer.SGD(**common)
+    elif name == "momentum":
+        inner = paddle.optimizer.Momentum(momentum=beta, **common)
+    elif name == "adam":
+        inner = paddle.optimizer.Adam(beta1=beta, **common)
+    else:
+        inner = paddle.optimizer.AdamW(beta1=beta, **{**common, "weight_decay": config["weight_decay"]})
+    if config["alpha"] is None:
+        return inner
+    return paddle.LookAhead(inner, alpha=config["alpha"], k=config["k"], slow_init=config["slow_init"],
+                            inner_state=config["inner_state"])
+
+
+def _train_mlp(dataset, config, seed):
+    import lasandbox as paddle
+    from lasandbox.training import mlp, train
+
+    split = _load_split(dataset)
+    paddle.seed(seed)
+    model = mlp([split.num_features, config["hidden"], split.num_classes])
+    optimizer = _make_optimizer(config, model.parameters())
+    eval_model = None
+    if config["evaluate"] == "slow" and config["alpha"] is not None:
+        eval_model = lambda _model: optimizer.slow_weights()  # noqa: E731
+    history = train(model, optimizer, split, config["epochs"], batch_size=config["batch_size"], seed=seed,
+                    eval_model=eval_model)
+    curves = {
+        "train_loss": [finite_or_none(v) for v in history.train_loss],
+        "test_loss": [finite_or_none(v) for v in history.test_loss],
+        "test_accuracy": [finite_or_none(v) for v in history.test_accuracy],
+    }
+    final = {
+        "final_loss": curves["train_loss"][-1],
+        "final_test_loss": curves["test_loss"][-1],
+        "final_test_accuracy": curves["test_accuracy"][-1],
+        "best_test_accuracy": max(curves["test_accuracy"][1:], default=None),
+        "diverged": curves["train_loss"][-1] is None,
+    }
+    return {"epochs": curves, "final": final}
+
+
+def _mlp_task(dataset, hidden, batch_size, description):
+    def prepare(configs):
+        _load_split(dataset)  # generate (and cache on disk) the data once, before workers race for it
+
+    return SweepTask(
+        name=f"{dataset}-mlp",
+        description=description,
+        params=_mlp_params(hidden, batch_size),
+        run=functools.partial(_train_mlp, dataset),
+        prepare=prepare,
+        check=_check_mlp_config,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ NQM task
+
+NQM_PARAMS = (
+    Param("lr", "float", 0.5, "SGD learning rate (stable for lr < 2; the largest curvature is 1)", low=0.0,
+          low_open=True),
+    Param("alpha", "float", 0.5, "Lookahead slow-weight step size; none = plain SGD", low=0.0, high=1.0,
+          low_open=True, optional=True),
+    Param("k", "int", 5, "Lookahead inner steps per sync", low=1),
+    Param("steps", "int", 500, "SGD steps", low=1),
+    Param("chains", "int", 256, "Monte-Carlo chains", low=2),
+    Param("dim", "int", 100, "coordinates of the quadratic (a_i = 1/i)", low=1),
+    Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu")),
+)
+
+
+def _run_nqm(config, seed):
+    import numpy as np
+
+    from lasandbox.paper import nqm_theory
+    from lasandbox.paper.nqm_simulation import simulate_loss_curve
+
+    a, sigma2 = nqm_theory.nqm_spectrum(config["dim"])
+    curve = simulate_loss_curve(config["lr"], a, sigma2, config["steps"], alpha=config["alpha"], k=config["k"],
+                                chains=config["chains"], seeds=(seed,), backend=config["backend"])
+    try:
+        expected = float(nqm_theory.expected_loss_at_step(config["lr"], a, sigma2, config["steps"],
+                                                          alpha=config["alpha"], k=config["k"]))
+    except ValueError:  # outside the region where the closed form holds (lr*a >= 2): no theory value
+        expected = None
+    recorded = np.unique(np.linspace(0, config["steps"], 51).round().astype(int))
+    final_loss = finite_or_none(curve.loss[-1])
+    return {
+        "epochs": {"step": recorded.tolist(), "loss": [finite_or_none(curve.loss[t]) for t in recorded]},
+        "final": {
+            "final_loss": final_loss,
+            "final_loss_stderr": finite_or_none(curve.loss_stderr[-1]),
+            "expected_final_loss": None if expected is None else finite_or_none(expected),
+            "diverged": final_loss is None,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------- debug task
+
+DEBUG_PARAMS = (
+    Param("x", "float", 0.0, "a coordinate of the toy loss x^2 + y^2 + z^2 + 0.01 seed (final_loss)"),
+    Param("y", "float", 0.0, "a coordinate of the toy loss"),
+    Param("z", "float", 0.0, "a coordinate of the toy loss"),
+    Param("epochs", "int", 3, "length of the recorded toy curve", low=1),
+    Param("seconds", "float", 0.0, "time to sleep, standing in for training", low=0.0),
+    Param("fail", "bool", False, "raise an error instead of finishing"),
+    Param("crash_marker", "str", "", "if set and this file does not exist: create it, then kill the worker "
+          "process (SIGKILL) mid-task; the retry finds the file and finishes"),
+)
+
+
+def _run_debug(config, seed):
+    if config["crash_marker"] and not Path(config["crash_marker"]).exists():
+        Path(config["crash_marker"]).write_text(f"killed pid {os.getpid()}\n")
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(config["seconds"])
+    if config["fail"]:
+        raise RuntimeError(f"debug task asked to fail (seed {seed})")
+    loss = config["x"] ** 2 + config["y"] ** 2 + config["z"] ** 2 + 0.01 * seed
+    curve = [loss * (1 + 2.0 ** -epoch) for epoch in range(config["epochs"] + 1)]  # a toy "training curve"
+    return {"epochs": {"loss": curve}, "final": {"final_loss": loss, "diverged": False}}
+
+
+register_task(_mlp_task("digits", 32, 32, "MLP 64-hidden-10 on scikit-learn's digits (1,347 training images)"))
+register_task(_mlp_task("mnist1d", 64, 64, "MLP 40-hidden-10 on MNIST-1D (4,000 training samples, generated "
+                        "offline and cached)"))
+register_task(SweepTask("nqm", "SGD or Lookahead(SGD) on the noisy quadratic model, Monte Carlo", NQM_PARAMS,
+                        _run_nqm))
+register_task(SweepTask("debug", "no training: sleeps, fails or kills its worker on request (tests, overhead)",
+                        DEBUG_PARAMS, _run_debug))

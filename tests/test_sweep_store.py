@@ -1,0 +1,152 @@
+"""The SQLite store, in-process sweeps (workers=0), status and plots; no dask cluster needed here."""
+
+import csv
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from lasandbox.sweep import SweepStore, load_results, plot_sweep, run_sweep
+from lasandbox.sweep.cli import main as sweep_main
+
+
+def _result(status="ok", loss=1.0, **extra):
+    return {"task": "debug", "config_hash": "abc", "seed": 0, "config": {"x": 1.0}, "status": status,
+            "final_metrics": {"final_loss": loss}, "error": None if status == "ok" else "Traceback ...", **extra}
+
+
+def test_a_failed_row_gives_way_to_a_success_and_an_ok_row_is_never_replaced(tmp_path):
+    with SweepStore(tmp_path / "s.sqlite") as store:
+        store.record(_result("failed"))
+        store.record(_result("ok", loss=2.0))
+        store.record(_result("ok", loss=3.0))
+        store.record(_result("failed"))
+        rows = store.rows(status=None)
+    assert len(rows) == 1
+    assert rows[0]["status"] == "ok" and rows[0]["final_metrics"] == {"final_loss": 2.0}
+
+
+def test_non_finite_json_is_refused_rather_than_written_as_invalid_json(tmp_path):
+    with SweepStore(tmp_path / "s.sqlite") as store, pytest.raises(ValueError):
+        store.record(_result(loss=float("nan")))
+
+
+def test_in_process_sweep_records_failures_and_resumes(tmp_path):
+    store = tmp_path / "s.sqlite"
+    grid = {"x": [0.0, 1.0, 2.0], "fail": ["false", "true"]}
+    summary = run_sweep("debug", grid, seeds=2, store=store, workers=0, show_progress=False, log=lambda m: None)
+    assert (summary.planned, summary.ok, summary.failed, summary.skipped) == (12, 6, 6, 0)
+    failed = load_results(store, status="failed")
+    assert len(failed) == 6
+    assert all("RuntimeError: debug task asked to fail" in row["error"] for row in failed)
+    again = run_sweep("debug", grid, seeds=3, store=store, workers=0, show_progress=False, log=lambda m: None)
+    assert (again.planned, again.skipped, again.ok, again.failed) == (18, 12, 3, 3)  # only seed 2 ran
+    retried = run_sweep("debug", grid, seeds=3, store=store, workers=0, retry_failed=True, show_progress=False,
+                        log=lambda m: None)
+    assert (retried.skipped, retried.ran) == (9, 9)
+    with SweepStore(store) as opened:
+        assert opened.counts() == {"debug": {"planned": 18, "ok": 9, "failed": 9, "pending": 0}}
+        assert len(opened.finished()) == 18
+
+
+def test_store_is_readable_by_plain_sqlite(tmp_path):
+    store = tmp_path / "s.sqlite"
+    run_sweep("debug", {"x": [1.0, 2.0]}, seeds=2, store=store, workers=0, show_progress=False, log=lambda m: None)
+    query = "SELECT config_hash, seed, json_extract(final_metrics, '$.final_loss'), status FROM runs ORDER BY 1, 2;"
+    if shutil.which("sqlite3"):
+        out = subprocess.run(["sqlite3", "-readonly", str(store), query], capture_output=True, text=True,
+                             check=True).stdout
+    else:  # the sqlite3 shell is not everywhere; Python's module is the same library in a fresh process
+        code = f"import sqlite3; [print(*r, sep='|') for r in sqlite3.connect({str(store)!r}).execute({query!r})]"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    lines = out.strip().splitlines()
+    assert len(lines) == 4
+    assert {line.split("|")[3] for line in lines} == {"ok"}
+    assert sorted(float(line.split("|")[2]) for line in lines) == [1.0, 1.01, 4.0, 4.01]
+    conn = sqlite3.connect(store)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    row = conn.execute("SELECT config, epoch_metrics, package_version, git_revision, wall_time_s FROM runs").fetchone()
+    assert json.loads(row[0])["x"] in (1.0, 2.0) and "loss" in json.loads(row[1])
+    assert row[2] == "0.1.0" and row[4] >= 0
+    with pytest.raises(sqlite3.IntegrityError):  # the UNIQUE key holds even against a hand-written insert
+        conn.execute("INSERT INTO runs (task, config_hash, seed, config, status, finished_at) "
+                     "SELECT task, config_hash, seed, config, status, finished_at FROM runs LIMIT 1")
+    conn.close()
+    with SweepStore(store, readonly=True) as reader:  # what status, plot and load_results open
+        assert len(reader.rows()) == 4
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.record(_result())
+
+
+def test_status_prints_done_total_and_failures(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    run_sweep("debug", {"x": [1.0], "fail": ["false", "true"]}, seeds=2, store=store, workers=0,
+              show_progress=False, log=lambda m: None)
+    assert sweep_main(["status", "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "debug: 2/4 done, 2 failed, 0 pending" in out
+    assert out.count("FAILED") == 2 and "RuntimeError: debug task asked to fail" in out
+    assert sweep_main(["status", "--store", str(store), "--tracebacks"]) == 0
+    assert "Traceback (most recent call last)" in capsys.readouterr().out
+
+
+def test_cli_run_in_process_exits_1_when_runs_failed(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    argv = ["debug", "--grid", "x=1,2 fail=false,true", "--store", str(store), "--workers", "0"]
+    assert sweep_main(argv) == 1
+    assert "2 runs of this sweep failed" in capsys.readouterr().out
+    assert sweep_main(argv) == 1  # still failed, still said, nothing re-run
+    assert "ran 0 runs" in capsys.readouterr().out
+    assert sweep_main(["debug", "--grid", "x=1,2", "--store", str(store), "--workers", "0"]) == 0
+
+
+def test_heatmap_with_small_multiples_writes_png_and_the_csv_it_draws(tmp_path):
+    store = tmp_path / "s.sqlite"
+    run_sweep("debug", {"x": [0.0, 1.0, 2.0], "y": [-1.0, 1.0], "z": [0.0, 3.0]}, seeds=3, store=store,
+              workers=0, show_progress=False, log=lambda m: None)
+    png, csv_path = plot_sweep(store, "x", "y", "final_loss", out_dir=tmp_path / "plots")
+    assert png.exists() and png.stat().st_size > 10_000
+    with open(csv_path) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 12 and list(rows[0]) == ["z", "x", "y", "metric", "mean", "std", "n_seeds", "n_diverged"]
+    cell = next(r for r in rows if (r["x"], r["y"], r["z"]) == ("2.0", "1.0", "3.0"))
+    # final_loss = x^2 + y^2 + z^2 + 0.01 * seed: mean and std over seeds 0, 1, 2.
+    assert float(cell["mean"]) == pytest.approx(4 + 1 + 9 + 0.01)
+    assert float(cell["std"]) == pytest.approx(0.01)
+    assert cell["n_seeds"] == "3"
+
+
+def test_plot_cli_errors_name_the_choices(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    run_sweep("debug", {"x": [0.0, 1.0], "y": [0.0, 1.0]}, store=store, workers=0, show_progress=False,
+              log=lambda m: None)
+    for argv, message in [(["--x", "lr", "--y", "y"], "not a parameter of task 'debug'"),
+                          (["--x", "x", "--y", "x"], "must be different"),
+                          (["--x", "x", "--y", "y", "--metric", "accuracy"], "final metrics: diverged, final_loss")]:
+        with pytest.raises(SystemExit):
+            sweep_main(["plot", "--store", str(store), *argv])
+        assert message in capsys.readouterr().err
+    assert sweep_main(["plot", "--store", str(store), "--x", "x", "--y", "y"]) == 0
+    assert (tmp_path / "plots" / "debug_final_loss_x_y.png").exists()
+
+
+@pytest.mark.parametrize("task, grid", [
+    ("digits-mlp", {"epochs": 1, "alpha": [None, 0.5], "optimizer": ["momentum", "adam"], "lr": 0.01}),
+    ("nqm", {"steps": 50, "chains": 16, "alpha": [None, 0.5], "lr": [0.5, 2.5]}),
+])
+def test_built_in_tasks_run_and_record_their_metrics(tmp_path, task, grid):
+    store = tmp_path / "s.sqlite"
+    summary = run_sweep(task, grid, store=store, workers=0, show_progress=False, log=lambda m: None)
+    assert summary.ok == 4, load_results(store, status="failed")
+    for row in load_results(store):
+        final = row["final_metrics"]
+        assert set(final) >= {"final_loss", "diverged"}
+        if task == "nqm":
+            assert len(row["epoch_metrics"]["loss"]) == len(row["epoch_metrics"]["step"]) == 51
+            # lr = 2.5 > 2 / max curvature: SGD diverges; the closed form does not apply there.
+            assert (final["expected_final_loss"] is None) == (row["config"]["lr"] == 2.5)
+        else:
+            assert len(row["epoch_metrics"]["train_loss"]) == 2 and 0 <= final["final_test_accuracy"] <= 1
