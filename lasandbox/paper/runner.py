@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--full", dest="quick", action="store_false", help="the full-size run")
     parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: each figure's own)")
-    parser.add_argument("--backend", default="numpy", choices=BACKENDS, help="kernel backend (default: numpy)")
+    parser.add_argument("--backend", default="cpu", choices=BACKENDS, help="kernel backend (default: cpu)")
     parser.add_argument("--list", action="store_true", help="list the figures and exit")
     return parser
 
@@ -95,7 +95,7 @@ def run_figures(
     out_dir="figures",
     quick: bool = True,
     seeds: int | None = None,
-    backend: str = "numpy",
+    backend: str = "cpu",
     progress=None,
     command: str | None = None,
     echo=None,
