@@ -80,6 +80,15 @@ class LookAhead:
             return None
         return self._slow.copy_to_host() if self.inner_optimizer.backend == "cuda" else self._slow
 
+    def slow_buffer(self):
+        """The slow weights as a flat host float32 array laid out like ``flat_parameters()``
+        (a copy on the cuda backend), or None before they exist (Paddle's lazy init)."""
+        return self._slow_host()
+
+    def flat_parameters(self):
+        """The fast weights: the inner optimizer's flat parameter buffer."""
+        return self.inner_optimizer.flat_parameters()
+
     def get_lr(self):
         return self.inner_optimizer.get_lr()
 

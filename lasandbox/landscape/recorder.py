@@ -50,24 +50,17 @@ OptimizerAccess = namedtuple("OptimizerAccess", "parameters fast read_slow read_
 
 
 def _optimizer_access(optimizer):
-    """The one place that reads optimizer internals.
-
-    Wanted as public API instead: ``Optimizer.flat_parameters()`` (the flat
-    float32 parameter buffer), ``Optimizer.global_step`` and
-    ``LookAhead.slow_buffer()`` (host copy of the slow weights or ``None``).
-    """
+    """How the recorder reads an optimizer: its parameters, flat fast weights, slow weights and step."""
     from lasandbox.incubate.lookahead import LookAhead
     from lasandbox.optimizer.optimizer import Optimizer
 
     if isinstance(optimizer, LookAhead):
-        inner = optimizer.inner_optimizer
-        return OptimizerAccess(list(inner._space.params), inner._space.param_buffer, optimizer._slow_host,
+        return OptimizerAccess(list(optimizer._parameter_list), optimizer.flat_parameters(), optimizer.slow_buffer,
                                lambda: optimizer.global_step, optimizer.k, optimizer.alpha,
                                optimizer.slow_init == "first_step")
     if isinstance(optimizer, Optimizer):
-        counts = optimizer._step_counts
-        return OptimizerAccess(list(optimizer._space.params), optimizer._space.param_buffer, lambda: None,
-                               lambda: int(counts.max()) if counts.size else 0, None, None, False)
+        return OptimizerAccess(list(optimizer._parameter_list), optimizer.flat_parameters(), lambda: None,
+                               lambda: optimizer.global_step, None, None, False)
     raise TypeError("optimizer must be a lasandbox optimizer or LookAhead (what step() is called on), "
                     f"got {type(optimizer).__name__}")
 

@@ -9,7 +9,6 @@ import numpy as np
 from lasandbox.autograd.tensor import Tensor, as_dtype, float32
 from lasandbox.nn import initializer as init
 
-
 _LAYER_COUNTS = {}  # per layer type, for Paddle-style parameter names
 
 

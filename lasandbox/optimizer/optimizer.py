@@ -115,6 +115,19 @@ class Optimizer:
     def _parameter_list(self):
         return self._space.params
 
+    def flat_parameters(self):
+        """The flat float32 buffer every parameter is a view of (writes go into the model)."""
+        return self._space.param_buffer
+
+    def flat_gradients(self):
+        """The flat float32 gradient buffer, laid out like ``flat_parameters()``."""
+        return self._space.grad_buffer
+
+    @property
+    def global_step(self):
+        """Steps taken so far (the most any parameter has taken)."""
+        return int(self._step_counts.max()) if self._step_counts.size else 0
+
     def get_lr(self):
         """The current learning rate as a float."""
         lr = self._learning_rate

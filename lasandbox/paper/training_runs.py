@@ -125,13 +125,9 @@ def build_optimizer(spec: OptimizerSpec, parameters, learning_rate, backend="cpu
 
 
 def parameter_buffer(optimizer) -> np.ndarray:
-    """The flat float32 host buffer all parameters are views into (fast weights for Lookahead).
-
-    Reaches into the optimizer's flat space on purpose: one vector operation
-    per step (averaging, snapshots) instead of a loop over tensors.
-    """
-    inner = getattr(optimizer, "inner_optimizer", optimizer)
-    return inner._space.param_buffer
+    """The flat float32 host buffer all parameters are views into (fast weights for Lookahead):
+    one vector operation per step (averaging, snapshots) instead of a loop over tensors."""
+    return optimizer.flat_parameters()
 
 
 @contextlib.contextmanager
