@@ -1,0 +1,323 @@
+"""``lasandbox bench kernels``: kernel bandwidth against the roofline and PyTorch, in one process.
+
+    python -m lasandbox.kernels.bench [--backends numpy,cpu,cuda,torch] [--sizes 10,14,20]
+                                      [--rounds N] [--out DIR] [--quick] [--gpu-data-dir DIR]
+
+Prints a table (time per call, GB/s, fraction of the roofline, speedup over
+PyTorch), then one line per target with its measured ratio, and writes
+``DIR/kernels.csv`` and ``DIR/kernels.png`` (default DIR ``figures/``). On a
+real GPU it also writes ``kernels_gpu_<device>.csv`` (to DIR and, with
+``--gpu-data-dir``, there too: commit it under ``benchmarks/data/`` so the
+figure overlays it on machines without a GPU). ``run_benchmark`` is the entry
+point for code that wants the rows; ``quick_figure`` makes the figure fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import re
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from lasandbox.kernels import api, bench_extras, bench_gpu, bench_plot
+from lasandbox.kernels.bench_cases import (
+    KERNEL_BYTES,
+    STREAM_BYTES,
+    Buffers,
+    calls_per_sample,
+    numba_cases,
+    stream_cases,
+    time_round_robin,
+    torch_cases,
+)
+from lasandbox.utils.progress import progress
+
+DEFAULT_SIZES = tuple(range(10, 27))
+QUICK_SIZES = (10, 14, 18, 22)
+KERNELS = bench_plot.KERNEL_ORDER
+TARGET_EXPONENT = 24
+GPU_BACKENDS = ("cuda", "torch-cuda", "cuda-d2d-copy", "cuda+transfers")
+
+
+def _torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def default_backends():
+    return api.available_backends() + (["torch"] if _torch_available() else [])
+
+
+def machine_label():
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {numba.config.NUMBA_NUM_THREADS} threads"
+
+
+def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kernels=KERNELS, show_progress=True):
+    """Time every kernel on every backend at each ``2**size``; return rows (dicts of ``bench_plot.COLUMNS``).
+
+    ``backends`` may hold numpy, cpu, cuda and torch (default: all available).
+    cuda rows come only from a real GPU. With ``out_dir``, writes ``kernels.csv``
+    and ``kernels.png`` there. ``quick_figure`` uses the small defaults (< 60 s).
+    """
+    backends = list(backends or default_backends())
+    host_backends = [b for b in backends if b in ("numpy", "cpu")]
+    use_torch = "torch" in backends and _torch_available()
+    use_gpu = "cuda" in backends and bench_gpu.gpu_present()
+    bar = progress(total=len(sizes) * rounds + (len(sizes) if use_gpu else 0), desc="bench kernels",
+                   enabled=None if show_progress else False)
+    rows = []
+    for exponent in sizes:
+        size = 2**exponent
+        buffers, stream_a, stream_b = Buffers.random(size), api.aligned_zeros(size), api.aligned_zeros(size)
+        stream_b[:] = 1.0
+        cases = stream_cases(stream_a, stream_b)
+        for backend in host_backends:
+            cases += numba_cases(buffers, backend, kernels)
+        if use_torch:
+            cases += torch_cases(buffers, kernels)
+        time_round_robin(cases, rounds, calls_per_sample(size), on_round=lambda: bar.update(1))
+        roofline_seconds = min(case.best for case in cases if case.kernel == "stream")
+        roofline_gbps = STREAM_BYTES * size / roofline_seconds / 1e9
+        torch_best = {case.kernel: case.best for case in cases if case.backend == "torch"}
+        for case in cases:
+            bytes_moved = STREAM_BYTES if case.kernel == "stream" else KERNEL_BYTES[case.kernel]
+            gbps = bytes_moved * size / case.best / 1e9
+            torch_seconds = torch_best.get(case.kernel, math.nan)
+            rows.append({"kernel": case.kernel, "backend": case.backend, "size": size, "log2_size": exponent,
+                         "seconds": case.best, "gbps": gbps, "roofline_gbps": roofline_gbps,
+                         "roofline_fraction": gbps / roofline_gbps, "torch_seconds": torch_seconds,
+                         "speedup_vs_torch": torch_seconds / case.best})
+        del buffers, cases
+    if use_gpu:
+        rows += bench_gpu.run_gpu([2**e for e in sizes], kernels, rounds, progress_update=lambda: bar.update(1))
+    bar.close()
+    if out_dir is not None:
+        write_outputs(rows, out_dir)
+    return rows
+
+
+def write_outputs(rows, out_dir, gpu_data_dir=None):
+    """``kernels.csv`` and ``kernels.png`` in ``out_dir``; GPU rows also as ``kernels_gpu_<device>.csv``."""
+    out_dir = Path(out_dir)
+    header = run_header()
+    bench_plot.write_csv(out_dir / "kernels.csv", rows, header)
+    gpu_rows = [row for row in rows if row["backend"] in GPU_BACKENDS]
+    extra_dirs = []
+    if gpu_rows:
+        header = dict(header, device=bench_gpu.device_name())
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", header["device"]).strip("_").lower()
+        for folder in [out_dir] + ([Path(gpu_data_dir)] if gpu_data_dir else []):
+            bench_plot.write_csv(folder / f"kernels_gpu_{slug}.csv", gpu_rows, header)
+        extra_dirs = [gpu_data_dir] if gpu_data_dir else []
+    host_rows = [row for row in rows if row not in gpu_rows]  # stored GPU files are drawn from disk
+    files = bench_plot.stored_gpu_files(extra_dirs + [out_dir])
+    return bench_plot.plot_kernels(host_rows, out_dir / "kernels.png", files, machine_label())
+
+
+def run_header():
+    versions = f"numba {numba.__version__}, numpy {np.__version__}"
+    if _torch_available():
+        import torch
+
+        versions += f", torch {torch.__version__}"
+    return {"device": machine_label(), "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "versions": versions, "python": platform.python_version(), "command": " ".join(sys.argv),
+            "load_average": load_average()}
+
+
+def load_average():
+    """The 1/5/15-minute load averages: other processes' demand for the cores during the run."""
+    try:
+        return "/".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on Linux/macOS
+        return "unknown"
+
+
+def quick_figure(out_dir="figures"):
+    """The ``kernels`` figure at a few sizes with few rounds (well under a minute); returns the rows."""
+    return run_benchmark(QUICK_SIZES, rounds=3, out_dir=out_dir)
+
+
+def print_table(rows):
+    print(f"{'kernel':14s} {'backend':15s} {'size':>6s} {'time':>11s} {'GB/s':>7s} {'roofline':>8s} "
+          f"{'vs torch':>8s}")
+    for row in sorted(rows, key=lambda r: (r["size"], r["kernel"], r["backend"])):
+        print(f"{row['kernel']:14s} {row['backend']:15s} 2^{row['log2_size']:<4d} {_time(row['seconds']):>11s} "
+              f"{row['gbps']:7.2f} {row['roofline_fraction']:8.2f} {row['speedup_vs_torch']:8.2f}")
+
+
+def _time(seconds):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3f} {unit}"
+    return f"{seconds / 1e-9:.1f} ns"
+
+
+def _target_size(rows, backend):
+    sizes = sorted({row["log2_size"] for row in rows if row["backend"] == backend})
+    if TARGET_EXPONENT in sizes:
+        return TARGET_EXPONENT, ""
+    return (sizes[-1], f" (2^{TARGET_EXPONENT} not measured)") if sizes else (None, "")
+
+
+def target_lines(rows, extras):
+    """One line per target of the kernels issue, with the ratio measured in this run."""
+    lines = []
+    find = {(r["kernel"], r["backend"], r["log2_size"]): r for r in rows}
+    exponent, note = _target_size(rows, "cpu")
+    if exponent is not None:
+        for kernel in ("adam", "adam+sync", "sync", "sgd", "momentum"):
+            row = find.get((kernel, "cpu", exponent))
+            if row:
+                lines.append(f"{kernel} cpu 2^{exponent}: {row['roofline_fraction']:.2f} of roofline "
+                             f"({row['gbps']:.1f} of {row['roofline_gbps']:.1f} GB/s) (target >= 0.85){note}")
+        adam, fused = find.get(("adam", "cpu", exponent)), find.get(("adam+sync", "cpu", exponent))
+        if adam and not math.isnan(adam["torch_seconds"]):
+            lines.append(f"adam cpu 2^{exponent}: torch fused Adam time / ours = {adam['speedup_vs_torch']:.2f} "
+                         f"(target >= 1.0){note}")
+        if adam and fused:
+            lines.append(f"adam+sync / adam cpu 2^{exponent}: {fused['seconds'] / adam['seconds']:.2f} "
+                         f"(target <= 1.4){note}")
+    many = extras.get("many_tensors")
+    if many:
+        flat = many["cpu-flat"]
+        line = (f"adam over {many['tensors']} tensors ({many['values'] / 1e6:.1f}M values), one flat cpu call "
+                f"({flat * 1e3:.2f} ms): {many['numpy-per-tensor'] / flat:.1f}x faster than a per-tensor loop of "
+                f"the numpy backend (target >= 10) [{many['numpy-per-tensor-inplace'] / flat:.1f}x than a "
+                f"hand-tuned in-place numpy loop]")
+        if "torch-foreach" in many:
+            line += (f", {many['torch-foreach'] / flat:.2f}x faster than torch foreach Adam (target > 1)"
+                     f" [torch fused: {many['torch-fused'] / flat:.2f}x]")
+        lines.append(line)
+    small = extras.get("small_arrays")
+    if small:
+        for kernel in KERNELS:
+            if (kernel, "cpu") in small:
+                ratio = small[(kernel, "numpy")] / small[(kernel, "cpu")]
+                lines.append(f"{kernel} at 1000 elements: numpy reference / cpu = {ratio:.2f} (target >= 1.0)")
+        lines.append(f"adam at 1000 elements: cpu {small[('adam', 'cpu')] * 1e6:.2f} us per call, "
+                     f"{small[('adam', 'cpu-unvalidated')] * 1e6:.2f} us with validate=False")
+    lines += _startup_lines(extras.get("startup"))
+    crossover = extras.get("crossover")
+    if crossover:
+        found = ", ".join(f"{k} 2^{e}" if e else f"{k} none" for k, e in crossover.items())
+        lines.append(f"serial/parallel crossover (parallel faster from): {found}; "
+                     f"SERIAL_THRESHOLD = 2^{int(math.log2(api.cpu_backend.SERIAL_THRESHOLD))}")
+    lines += _gpu_lines(rows)
+    return lines
+
+
+def _startup_lines(startup):
+    if not startup:
+        return []
+    direct, after = startup["direct"], startup["after_setup"]
+    cold, warm = direct["cold"], direct["warm"]
+    lines = [f"import lasandbox compiles nothing: {not cold['compiled_at_import']} "
+             f"(numba.cuda imported: {cold['cuda_imported']}; import {cold['import_seconds']:.2f} s)"]
+    ratio = warm["first_step_large"] / cold["first_step_large"]
+    lines.append(f"first adam step (2^20) of a process: cold {cold['first_step_large']:.3f} s, with the cache "
+                 f"{warm['first_step_large']:.3f} s, ratio {ratio:.3f} (target <= 0.25)")
+    setup = after["warm"]["numba_setup"]
+    kernel_ratio = after["warm"]["first_step_large"] / after["cold"]["first_step_large"]
+    lines.append(f"  of which numba's own per-process set-up (no cache removes it) ~{setup:.3f} s; after it, "
+                 f"the step costs cold {after['cold']['first_step_large']:.3f} s, cached "
+                 f"{after['warm']['first_step_large']:.3f} s, ratio {kernel_ratio:.3f}")
+    lines.append(f"first adam step at 1000 elements (after the 2^20 one): cold {cold['first_step_small']:.4f} s, "
+                 f"cached {warm['first_step_small']:.4f} s")
+    return lines
+
+
+def _gpu_lines(rows):
+    if not any(row["backend"] == "cuda" for row in rows):
+        return ["gpu: no real GPU in this run (cuda targets not measured here)"]
+    find = {(r["kernel"], r["backend"], r["log2_size"]): r for r in rows}
+    exponent, note = _target_size(rows, "cuda")
+    lines = []
+    for kernel in ("adam", "sync"):
+        row = find[(kernel, "cuda", exponent)]
+        lines.append(f"{kernel} cuda 2^{exponent}: {row['roofline_fraction']:.2f} of device-to-device copy "
+                     f"bandwidth ({row['gbps']:.0f} of {row['roofline_gbps']:.0f} GB/s) (target >= 0.7){note}")
+    adam = find[("adam", "cuda", exponent)]
+    if not math.isnan(adam["torch_seconds"]):
+        lines.append(f"adam cuda 2^{exponent}: torch fused CUDA Adam time / ours = {adam['speedup_vs_torch']:.2f} "
+                     f"(target > 1.0){note}")
+    lines.append(f"cuda launches per fused adam+sync step: {bench_gpu.launches_per_step()} (target 1)")
+    plain, transfers = bench_gpu.crossover_sizes(rows)
+    lines.append(f"cpu->gpu crossover for adam: data resident from {_pow2(plain)}, "
+                 f"with host transfers from {_pow2(transfers)}")
+    return lines
+
+
+def _pow2(size):
+    return f"2^{int(math.log2(size))}" if size else "never (in the sizes measured)"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="lasandbox bench kernels", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default=None, help="comma list of numpy,cpu,cuda,torch (default: available)")
+    parser.add_argument("--sizes", default=None, help="comma list of powers of two, e.g. 10,14,20 (default 10..26)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved timing rounds (default 10, quick 3)")
+    parser.add_argument("--out", default="figures", help="folder for kernels.csv and kernels.png")
+    parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 3 rounds, fewer extras")
+    parser.add_argument("--no-extras", action="store_true", help="skip the many-tensor/start-up/threshold runs")
+    parser.add_argument("--gpu-data-dir", default=None, help="also store GPU results here (benchmarks/data)")
+    args = parser.parse_args(argv)
+    if args.backends:
+        args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
+        unknown = set(args.backends) - {"numpy", "cpu", "cuda", "torch"}
+        if unknown:
+            parser.error(f"unknown backend(s) {sorted(unknown)}; choose from numpy, cpu, cuda, torch")
+    args.sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
+                  else list(QUICK_SIZES if args.quick else DEFAULT_SIZES))
+    if any(not 0 <= s <= 30 for s in args.sizes):
+        parser.error("--sizes are powers of two between 0 and 30")
+    args.rounds = args.rounds or (3 if args.quick else 10)
+    if args.rounds < 1:
+        parser.error("--rounds must be >= 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    backends = args.backends or default_backends()
+    if "cuda" in backends and not bench_gpu.gpu_present():
+        print("cuda: no real GPU here (the simulator is not benchmarked); skipping the cuda backend")
+    print(f"machine: {machine_label()}; backends: {', '.join(backends)}; rounds: {args.rounds}; "
+          f"load average {load_average()} (other processes add noise; each number is a minimum)")
+    rows = run_benchmark(args.sizes, backends, args.rounds, kernels=KERNELS)
+    extras = {}
+    if not args.no_extras:
+        extras["small_arrays"] = bench_extras.small_arrays(rounds=10 if args.quick else 30)
+        extras["many_tensors"] = bench_extras.many_tensors(rounds=3 if args.quick else 10)
+        if not args.quick:
+            extras["startup"] = bench_extras.startup()
+            extras["crossover"], _ = bench_extras.serial_parallel_crossover()
+    print_table(rows)
+    print(f"\nload average at the end: {load_average()}\ntargets:")
+    for line in target_lines(rows, extras):
+        print("  " + line)
+    figure = write_outputs(rows, args.out, args.gpu_data_dir)
+    print(f"\nwrote {Path(args.out) / 'kernels.csv'} and {figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

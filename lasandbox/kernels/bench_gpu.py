@@ -1,0 +1,182 @@
+"""GPU part of the kernel benchmark: runs only on a real CUDA GPU (never the simulator).
+
+Measured in one process, interleaved round-robin like the CPU part:
+
+* each kernel through the public API with ``backend="cuda"`` on resident
+  device arrays (one launch per step);
+* the roofline: a device-to-device copy (``cuMemcpyDtoD``, 8 bytes per element);
+* PyTorch's fused Adam on CUDA on views of the same device memory, when
+  PyTorch has CUDA;
+* Adam when each step also copies param/grad/m/v to the device and param/m/v
+  back (pageable host memory, as a plain numpy user has), which against the cpu
+  rows of the same run gives the CPU <-> GPU crossover with and without transfers.
+
+A sample is the wall time of ``repeats`` calls followed by a device-wide
+synchronise (numba and PyTorch share the primary CUDA context), so launch
+overhead counts, as it does for a user.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from lasandbox.kernels import api, cuda_backend
+from lasandbox.kernels.bench_cases import ALPHA, KERNEL_BYTES, LR, STEP, Buffers, Case
+
+COPY_BYTES = 8
+
+
+def gpu_present() -> bool:
+    """A real GPU (the simulator is far too slow to benchmark and says nothing about speed)."""
+    return cuda_backend.is_available() and not cuda_backend.is_simulator()
+
+
+def device_name() -> str:
+    from numba import cuda
+
+    name = getattr(cuda.current_context().device, "name", None) or "numba CUDA simulator"
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def _torch_cuda():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch if torch.cuda.is_available() else None
+
+
+def _device_buffers(host):
+    from numba import cuda
+
+    return Buffers(*(cuda.to_device(array) for array in (host.param, host.grad, host.m, host.v, host.slow)))
+
+
+def _time(cases, rounds, sample_seconds=2e-3, max_repeats=200):
+    """``bench_cases.time_round_robin`` for device work: every sample ends with a device-wide sync."""
+    from numba import cuda
+
+    def timed(case, count):
+        start = time.perf_counter()
+        for _ in range(count):
+            case.run()
+        cuda.synchronize()
+        return (time.perf_counter() - start) / count
+
+    repeats = {}
+    for case in cases:
+        timed(case, 1)  # compiles, allocates, warms caches
+        repeats[id(case)] = int(min(max_repeats, max(1, sample_seconds // max(timed(case, 1), 1e-9))))
+    for round_index in range(rounds):
+        shift = round_index % len(cases)
+        for case in cases[shift:] + cases[:shift]:
+            if round_index < case.max_rounds:
+                case.best = min(case.best, timed(case, repeats[id(case)]))
+    return cases
+
+
+def _cuda_kernel_cases(d, kernels):
+    calls = {
+        "sgd": lambda: api.sgd_step(d.param, d.grad, LR, backend="cuda"),
+        "sgd+sync": lambda: api.sgd_step(d.param, d.grad, LR, slow=d.slow, alpha=ALPHA, backend="cuda"),
+        "momentum": lambda: api.momentum_step(d.param, d.grad, d.m, LR, 0.9, backend="cuda"),
+        "momentum+sync": lambda: api.momentum_step(d.param, d.grad, d.m, LR, 0.9, slow=d.slow, alpha=ALPHA,
+                                                   backend="cuda"),
+        "adam": lambda: api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, backend="cuda"),
+        "adam+sync": lambda: api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, slow=d.slow, alpha=ALPHA,
+                                           backend="cuda"),
+        "sync": lambda: api.lookahead_sync(d.param, d.slow, ALPHA, backend="cuda"),
+    }
+    return [Case(kernel, "cuda", calls[kernel]) for kernel in kernels]
+
+
+def _torch_cuda_adam(torch, d):
+    weight = torch.nn.Parameter(torch.as_tensor(d.param, device="cuda"))  # zero-copy via the CUDA array interface
+    weight.grad = torch.as_tensor(d.grad, device="cuda")
+    opt = torch.optim.Adam([weight], lr=LR, fused=True)
+    opt.step()
+    opt.state[weight]["exp_avg"] = torch.as_tensor(d.m, device="cuda")
+    opt.state[weight]["exp_avg_sq"] = torch.as_tensor(d.v, device="cuda")
+    return opt.step
+
+
+def launches_per_step():
+    """How many kernel launches one fused Adam+sync step makes (counted by wrapping the launcher)."""
+    from numba import cuda
+
+    d = _device_buffers(Buffers.random(1024))
+    count = 0
+    original = cuda_backend._launch
+
+    def counting(*args):
+        nonlocal count
+        count += 1
+        original(*args)
+
+    cuda_backend._launch = counting
+    try:
+        api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, slow=d.slow, alpha=ALPHA, backend="cuda")
+        cuda.synchronize()
+    finally:
+        cuda_backend._launch = original
+    return count
+
+
+def run_gpu(sizes, kernels, rounds, progress_update=None):
+    """Rows for the cuda backend, torch-cuda, the copy roofline and Adam with host transfers."""
+    from numba import cuda
+
+    torch = _torch_cuda()
+    rows = []
+    for size in sizes:
+        host = Buffers.random(size, seed=4)
+        d = _device_buffers(host)
+        copy_dst = cuda.device_array_like(d.param)
+        cases = _cuda_kernel_cases(d, kernels)
+        cases.append(Case("copy", "cuda-d2d-copy", lambda dst=copy_dst, src=d.grad: dst.copy_to_device(src)))
+        if torch is not None:
+            cases.append(Case("adam", "torch-cuda", _torch_cuda_adam(torch, d)))
+
+        def with_transfers(h=host, d=d):
+            # What offloading one step costs a host-resident optimizer: copy in, update, copy back.
+            for host_array, device_array in ((h.param, d.param), (h.grad, d.grad), (h.m, d.m), (h.v, d.v)):
+                device_array.copy_to_device(host_array)
+            api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, backend="cuda")
+            for host_array, device_array in ((h.param, d.param), (h.m, d.m), (h.v, d.v)):
+                device_array.copy_to_host(host_array)
+
+        # Pageable copies of 7 arrays take long at large sizes, and vary little: fewer rounds.
+        cases.append(Case("adam", "cuda+transfers", with_transfers, max_rounds=3 if size >= 2**22 else 10**9))
+        _time(cases, rounds)
+        best = {(case.kernel, case.backend): case.best for case in cases}
+        copy_gbps = COPY_BYTES * size / best[("copy", "cuda-d2d-copy")] / 1e9
+        for case in cases:
+            bytes_moved = COPY_BYTES if case.kernel == "copy" else KERNEL_BYTES[case.kernel]
+            torch_seconds = best.get((case.kernel, "torch-cuda"), float("nan"))
+            rows.append(_row(case.kernel, case.backend, size, case.best, bytes_moved * size / case.best / 1e9,
+                             copy_gbps, torch_seconds))
+        del d, copy_dst
+        if progress_update is not None:
+            progress_update()
+    return rows
+
+
+def _row(kernel, backend, size, seconds, gbps, roofline_gbps, torch_seconds):
+    return {"kernel": kernel, "backend": backend, "size": size, "log2_size": int(np.log2(size)),
+            "seconds": seconds, "gbps": gbps, "roofline_gbps": roofline_gbps,
+            "roofline_fraction": gbps / roofline_gbps, "torch_seconds": torch_seconds,
+            "speedup_vs_torch": torch_seconds / seconds}
+
+
+def crossover_sizes(rows):
+    """Smallest measured size where Adam on the GPU beats the cpu backend: resident, and with transfers."""
+    seconds = {(r["backend"], r["size"]): r["seconds"] for r in rows if r["kernel"] == "adam"}
+
+    def first(mode):
+        wins = [size for backend, size in seconds
+                if backend == mode and ("cpu", size) in seconds and seconds[(mode, size)] < seconds[("cpu", size)]]
+        return min(wins) if wins else None
+
+    return first("cuda"), first("cuda+transfers")

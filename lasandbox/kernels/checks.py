@@ -1,0 +1,141 @@
+"""Argument checks for the kernels, cheap enough to run on every call.
+
+A kernel call on 1,000 floats takes about a microsecond, so every check here
+has a fast path (the common, valid case costs a few attribute reads) and only
+builds a detailed message when something is wrong. Everything is checked
+before any array is written, so a rejected call changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lasandbox.utils.validation import check_int, check_real
+
+FLOAT32 = np.dtype(np.float32)
+BACKENDS = ("auto", "numpy", "cpu", "cuda")
+
+
+def is_device_array(array) -> bool:
+    """True for numba device arrays (also the simulator's) and ``__cuda_array_interface__`` objects."""
+    return getattr(array, "__cuda_ndarray__", False) or hasattr(array, "__cuda_array_interface__")
+
+
+def real(name, value, low=0.0, high=math.inf, high_open=False) -> float:
+    """``float(value)`` checked to lie in ``[low, high]`` (``[low, high)`` with ``high_open``)."""
+    if type(value) is float and low <= value and (value < high if high_open else value <= high) \
+            and value != math.inf:
+        return value
+    return check_real(name, value, low=low, high=None if high == math.inf else high, high_open=high_open)
+
+
+def step_count(value) -> int:
+    if type(value) is int and value >= 1:
+        return value
+    return check_int("step", value, low=1)
+
+
+def flag(name, value) -> bool:
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+
+
+def host_arrays(named_arrays, written) -> None:
+    """Check 1-D contiguous float32 numpy arrays of one shape; ``written`` ones must be writeable.
+
+    ``named_arrays`` is a sequence of ``(name, array)``, the first one setting the
+    shape; entries whose array is None (an absent ``slow``) are skipped. Arrays
+    the kernel writes must be distinct objects.
+    """
+    first_name, first = named_arrays[0]
+    size = first.size if type(first) is np.ndarray else None
+    written_ids = set()
+    for name, array in named_arrays:
+        if array is None:
+            continue
+        if type(array) is np.ndarray and array.dtype is FLOAT32 and array.ndim == 1 and array.size == size:
+            flags = array.flags
+            ok = flags.c_contiguous and (flags.writeable or name not in written)
+        else:
+            ok = False
+        if not ok:
+            _explain_host(name, array, None if name == first_name else size, name in written)
+        if name in written:
+            if id(array) in written_ids:
+                _explain_alias(named_arrays, written)
+            written_ids.add(id(array))
+
+
+def _explain_host(name, array, size, must_write):
+    if is_device_array(array):
+        raise TypeError(f"{name} is a device array: use backend='cuda' (or 'auto'), or copy it with to_host()")
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray of float32, got {type(array).__name__}")
+    if array.dtype != FLOAT32:
+        raise TypeError(f"{name} must have dtype float32 (native byte order), got {array.dtype}")
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (flatten it, e.g. with .reshape(-1)), got shape {array.shape}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{name} must be contiguous, got strides {array.strides}: use np.ascontiguousarray")
+    if size is not None and array.size != size:
+        raise ValueError(f"{name} has shape {array.shape}, but param has shape ({size},): they must match")
+    if must_write and not array.flags.writeable:
+        raise ValueError(f"{name} is read-only, but the kernel updates it in place")
+    # Otherwise the array is fine and only missed the fast path (an equal but not
+    # identical float32 dtype object, for instance).
+
+
+def device_arrays(named_arrays, written) -> None:
+    """The device-array counterpart of ``host_arrays`` (numba or ``__cuda_array_interface__`` arrays)."""
+    size = None
+    written_ids = set()
+    for name, array in named_arrays:
+        if array is None:
+            continue
+        if not is_device_array(array):
+            raise TypeError(f"{name} must be a device array for backend 'cuda' (numba device array or an "
+                            f"object with __cuda_array_interface__), got {type(array).__name__}: "
+                            f"copy it with to_device() or use backend='cpu'")
+        dtype, shape, contiguous, readonly = _device_layout(array)
+        if dtype != FLOAT32:
+            raise TypeError(f"{name} must have dtype float32, got {dtype}")
+        if len(shape) != 1:
+            raise ValueError(f"{name} must be 1-D, got shape {tuple(shape)}")
+        if not contiguous:
+            raise ValueError(f"{name} must be contiguous")
+        if size is not None and shape[0] != size:
+            raise ValueError(f"{name} has shape {tuple(shape)}, but param has shape ({size},): they must match")
+        if readonly and name in written:
+            raise ValueError(f"{name} is read-only, but the kernel updates it in place")
+        if size is None:
+            size = shape[0]
+        if name in written:
+            if id(array) in written_ids:
+                _explain_alias(named_arrays, written)
+            written_ids.add(id(array))
+
+
+def _device_layout(array):
+    """(dtype, shape, is contiguous, is read-only) of a device array."""
+    if getattr(array, "__cuda_ndarray__", False):
+        return np.dtype(array.dtype), tuple(array.shape), array.is_c_contiguous(), False
+    desc = array.__cuda_array_interface__
+    shape = tuple(desc["shape"])
+    strides = desc.get("strides")
+    dtype = np.dtype(desc["typestr"])
+    contiguous = strides is None or len(shape) != 1 or shape[0] <= 1 or tuple(strides) == (dtype.itemsize,)
+    return dtype, shape, contiguous, bool(desc["data"][1])
+
+
+def _explain_alias(named_arrays, written):
+    # Two outputs that are one array would race (and differ between backends).
+    outputs = [(name, array) for name, array in named_arrays if name in written and array is not None]
+    for i, (name_a, array_a) in enumerate(outputs):
+        for name_b, array_b in outputs[i + 1:]:
+            if array_a is array_b:
+                raise ValueError(f"{name_a} and {name_b} are the same array; the kernel writes both")

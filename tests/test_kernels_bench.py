@@ -1,0 +1,111 @@
+"""The kernel benchmark's plumbing at toy sizes: rows, csv, figure, GPU-file overlay, target lines.
+
+These check that the benchmark runs and reports; the speed claims themselves are
+printed by ``lasandbox bench kernels`` (never asserted by timed unit tests).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lasandbox.kernels import bench, bench_extras, bench_plot
+
+
+def test_run_benchmark_writes_rows_csv_and_figure(tmp_path):
+    rows = bench.run_benchmark(sizes=[10], backends=["numpy", "cpu"], rounds=1, out_dir=tmp_path,
+                               show_progress=False)
+    kernels = {row["kernel"] for row in rows if row["backend"] == "cpu"}
+    assert kernels == set(bench.KERNELS)
+    assert {row["backend"] for row in rows} >= {"numpy", "cpu", "stream-serial"}
+    for row in rows:
+        assert row["seconds"] > 0 and row["gbps"] > 0 and row["roofline_fraction"] > 0
+    header, stored = bench_plot.read_csv(tmp_path / "kernels.csv")
+    assert "date" in header and "versions" in header and len(stored) == len(rows)
+    assert (tmp_path / "kernels.png").stat().st_size > 10_000
+    lines = bench.target_lines(rows, {})
+    assert any(line.startswith("adam cpu 2^10: ") and "of roofline" in line for line in lines)
+    assert any("no real GPU" in line for line in lines)
+
+
+def test_stored_gpu_files_are_read_back_and_overlaid(tmp_path):
+    gpu_rows = [{"kernel": kernel, "backend": backend, "size": 2**e, "log2_size": e, "seconds": 1e-4,
+                 "gbps": 1000.0 + e, "roofline_gbps": 2000.0, "roofline_fraction": 0.5, "torch_seconds": math.nan,
+                 "speedup_vs_torch": math.nan}
+                for e in (20, 24) for kernel, backend in (("adam", "cuda"), ("copy", "cuda-d2d-copy"))]
+    path = tmp_path / "data" / "kernels_gpu_nvidia_h100.csv"
+    bench_plot.write_csv(path, gpu_rows, {"device": "NVIDIA H100 80GB HBM3", "date": "2030-01-02T03:04:05"})
+    header, rows = bench_plot.read_csv(path)
+    assert header["device"] == "NVIDIA H100 80GB HBM3"
+    assert rows[0]["gbps"] == pytest.approx(1020.0) and rows[0]["size"] == 2**20
+    assert bench_plot.stored_gpu_files([tmp_path / "data"])[-1] == path
+    host_rows = [{**row, "backend": "cpu", "gbps": 20.0, "roofline_gbps": 25.0} for row in rows
+                 if row["kernel"] == "adam"]
+    out = bench_plot.plot_kernels(host_rows, tmp_path / "fig.png", [path], "test machine")
+    assert out.stat().st_size > 10_000
+
+
+def test_main_prints_table_and_targets(tmp_path, capsys):
+    assert bench.main(["--sizes", "10", "--rounds", "1", "--backends", "numpy,cpu", "--no-extras",
+                       "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "targets:" in out and "of roofline (" in out and "(target >= 0.85)" in out
+    assert (tmp_path / "kernels.csv").exists()
+
+
+def test_cli_arguments_are_checked():
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--backends", "tpu"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--sizes", "40"])
+    args = bench.parse_args(["--quick"])
+    assert args.sizes == list(bench.QUICK_SIZES) and args.rounds == 3
+
+
+def test_side_measurements_run_at_toy_sizes():
+    sizes = bench_extras.mixed_tensor_sizes(count=20, total=10_000)
+    assert len(sizes) == 20 and 9_000 < sum(sizes) < 11_000 and min(sizes) >= 1
+    many = bench_extras.many_tensors(rounds=1, count=5, total=5_000)
+    assert many["tensors"] == 5 and many["cpu-flat"] > 0 and many["numpy-per-tensor"] > 0
+    small = bench_extras.small_arrays(size=100, rounds=1, kernels=["adam"])
+    assert small[("adam", "cpu")] > 0 and small[("adam", "cpu-unvalidated")] > 0
+    crossover, table = bench_extras.serial_parallel_crossover(exponents=[10], rounds=1)
+    assert set(crossover) == {"adam", "sgd", "sync"} and 10 in table
+    lines = bench.target_lines([], {"many_tensors": many, "small_arrays": small, "crossover": crossover})
+    assert any("per-tensor loop of the numpy backend" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_startup_measurement_reports_cold_and_cached_first_steps():
+    result = bench_extras.startup(repeats=1)
+    cold, warm = result["direct"]["cold"], result["direct"]["warm"]
+    assert cold["compiled_at_import"] == [] and cold["cuda_imported"] is False
+    assert warm["first_step_large"] < cold["first_step_large"]
+    assert np.isfinite(warm["first_step_small"]) and result["after_setup"]["warm"]["numba_setup"] > 0
+    assert any("ratio" in line for line in bench.target_lines([], {"startup": result}))
+
+
+def test_gpu_code_path_runs_on_the_simulator(tmp_path, monkeypatch):
+    # The GPU benchmark normally refuses the simulator (it says nothing about speed);
+    # here it is let through at a toy size to exercise the code that a real GPU runs.
+    from lasandbox.kernels import bench_gpu, cuda_backend
+
+    if not (cuda_backend.is_available() and cuda_backend.is_simulator()):
+        pytest.skip("needs the CUDA simulator (NUMBA_ENABLE_CUDASIM=1, set by tests/conftest.py without a GPU)")
+    monkeypatch.setattr(bench_gpu, "gpu_present", lambda: True)
+    rows = bench.run_benchmark(sizes=[5], backends=["cpu", "cuda"], rounds=1, kernels=["adam", "sync"],
+                               show_progress=False)
+    backends = {row["backend"] for row in rows}
+    assert {"cpu", "cuda", "cuda-d2d-copy", "cuda+transfers"} <= backends
+    lines = bench.target_lines(rows, {})
+    assert any("of device-to-device copy" in line for line in lines)
+    assert any("launches per fused adam+sync step: 1 " in line for line in lines)
+    assert any("crossover" in line for line in lines)
+    data_dir = tmp_path / "data"
+    bench.write_outputs(rows, tmp_path / "out", gpu_data_dir=data_dir)
+    stored = list(data_dir.glob("kernels_gpu_*.csv"))
+    assert len(stored) == 1
+    header, gpu_rows = bench_plot.read_csv(stored[0])
+    assert header["device"] and {row["backend"] for row in gpu_rows} >= {"cuda", "cuda-d2d-copy"}
