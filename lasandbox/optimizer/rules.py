@@ -17,7 +17,7 @@ class SGD(Optimizer):
         _kernels().sgd_step(
             self._array("param")[start:stop], self._array("grad")[start:stop], lr,
             weight_decay=group.weight_decay, slow=None if slow is None else slow[start:stop],
-            alpha=alpha, backend=self.backend,
+            alpha=alpha, backend=self.backend, validate=False,
         )
 
 
@@ -39,7 +39,7 @@ class Momentum(Optimizer):
             self._array("param")[start:stop], self._array("grad")[start:stop],
             self._array("velocity")[start:stop], lr, self._momentum, nesterov=self._use_nesterov,
             weight_decay=group.weight_decay, slow=None if slow is None else slow[start:stop],
-            alpha=alpha, backend=self.backend,
+            alpha=alpha, backend=self.backend, validate=False,
         )
 
 
@@ -68,7 +68,7 @@ class Adam(Optimizer):
             self._array("moment1")[start:stop], self._array("moment2")[start:stop], lr, step,
             beta1=self._beta1, beta2=self._beta2, eps=self._epsilon, weight_decay=group.weight_decay,
             decoupled=self._decoupled, slow=None if slow is None else slow[start:stop],
-            alpha=alpha, backend=self.backend,
+            alpha=alpha, backend=self.backend, validate=False,
         )
 
 
