@@ -56,18 +56,22 @@ class History:
     step_losses: list = field(default_factory=list)
 
 
+def train_step(model, optimizer, x, y):
+    """One optimizer step on the batch ``(x, y)`` (arrays) with cross-entropy; returns the loss (float)."""
+    loss = nn.CrossEntropyLoss()(model(Tensor(x)), Tensor(y))
+    loss.backward()
+    optimizer.step()
+    optimizer.clear_grad()
+    return float(loss.numpy())
+
+
 def train_epoch(model, optimizer, x, y, batch_size, rng, on_step=None):
-    """One pass over shuffled mini-batches; returns the mean mini-batch loss."""
-    loss_fn = nn.CrossEntropyLoss()
+    """One pass over shuffled mini-batches; returns the mean mini-batch loss and the per-step losses."""
     order = rng.permutation(len(x))
     losses = []
     for start in range(0, len(x) - batch_size + 1, batch_size):
         idx = order[start : start + batch_size]
-        loss = loss_fn(model(Tensor(x[idx])), Tensor(y[idx]))
-        loss.backward()
-        optimizer.step()
-        optimizer.clear_grad()
-        losses.append(float(loss.numpy()))
+        losses.append(train_step(model, optimizer, x[idx], y[idx]))
         if on_step is not None:
             on_step(losses[-1])
     return float(np.mean(losses)), losses

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from lasandbox import nn
-from lasandbox.autograd.tensor import Tensor
 from lasandbox.incubate import LookAhead
 from lasandbox.paper.registry import Claim
 from lasandbox.paper.tables import write_tidy_csv
@@ -47,7 +45,7 @@ from lasandbox.paper.training_runs import (
     single_threaded_blas,
     weights_swapped_in,
 )
-from lasandbox.training import evaluate, mlp
+from lasandbox.training import evaluate, mlp, train_step
 
 COLUMNS = [
     "panel", "seed", "method", "update", "cycle", "position", "test_accuracy", "test_loss", "train_loss",
@@ -68,10 +66,7 @@ def _measure(model, split):
 
 
 def _one_step(model, optimizer, split, batch):
-    loss = nn.CrossEntropyLoss()(model(Tensor(split.x_train[batch])), Tensor(split.y_train[batch]))
-    loss.backward()
-    optimizer.step()
-    optimizer.clear_grad()
+    train_step(model, optimizer, split.x_train[batch], split.y_train[batch])
 
 
 def _pretrain(split, seed, epochs, backend):

@@ -89,13 +89,9 @@ class PanelPoints:
 
 
 def _one_step(model, optimizer, split, batch):
-    from lasandbox import nn
-    from lasandbox.autograd.tensor import Tensor
+    from lasandbox.training import train_step
 
-    loss = nn.CrossEntropyLoss()(model(Tensor(split.x_train[batch])), Tensor(split.y_train[batch]))
-    loss.backward()
-    optimizer.step()
-    optimizer.clear_grad()
+    train_step(model, optimizer, split.x_train[batch], split.y_train[batch])
 
 
 def _pretrain(split, seed, epochs, backend):
