@@ -37,11 +37,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lasandbox import kernels
-from lasandbox.kernels import bench, bench_plot
+from lasandbox.kernels import bench, bench_plot, cpu_backend
 
 os.environ["LASANDBOX_PROGRESS"] = "0"
 print("backends available here:", kernels.available_backends())
-print("the cpu backend runs serially below", kernels.SERIAL_THRESHOLD, "elements")
+print("the cpu backend runs serially below", cpu_backend.SERIAL_THRESHOLD, "elements")
 
 # %% [markdown]
 # ## Calling a kernel directly
