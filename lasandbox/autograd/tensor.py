@@ -192,6 +192,7 @@ class Tensor:
         return self
 
     def __hash__(self):
+        # __eq__ (installed by methods.py) is elementwise; Tensors stay hashable by identity.
         return id(self)
 
 

@@ -51,7 +51,6 @@ class Optimizer:
         default_decay = weight_decay_coeff("weight_decay", weight_decay)
         check_choice("backend", backend, BACKENDS)
         groups_spec = self._group_spec(parameters, default_decay)
-        self._validate_hyperparameters()
         self._learning_rate = learning_rate
         self._grad_clip = grad_clip
         self._name = name
@@ -74,9 +73,6 @@ class Optimizer:
     def _validate_lr(learning_rate):
         if not isinstance(learning_rate, LRScheduler):
             check_real("learning_rate", learning_rate, low=0.0)
-
-    def _validate_hyperparameters(self):
-        """Subclasses check their own hyperparameters here (before any state exists)."""
 
     @staticmethod
     def _group_spec(parameters, default_decay):
