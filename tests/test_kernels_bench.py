@@ -7,6 +7,7 @@ printed by ``lasandbox bench kernels`` (never asserted by timed unit tests).
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -109,3 +110,30 @@ def test_gpu_code_path_runs_on_the_simulator(tmp_path, monkeypatch):
     assert len(stored) == 1
     header, gpu_rows = bench_plot.read_csv(stored[0])
     assert header["device"] and {row["backend"] for row in gpu_rows} >= {"cuda", "cuda-d2d-copy"}
+
+
+def test_round_robin_cleans_the_cache_before_each_single_call_sample_only():
+    from lasandbox.kernels.bench_cases import Case, time_round_robin
+
+    log = []
+    slow = Case("sgd", "slow", lambda: (log.append("slow"), time.sleep(0.002)))
+    fast = Case("sgd", "fast", lambda: log.append("fast"))
+    time_round_robin([slow, fast], rounds=3, max_repeats=50, clean_cache=lambda: log.append("clean"))
+    timed = log[4:]  # after each case's warm-up and sizing call
+    # The 2 ms case runs once per sample, after a clean; the fast one runs many times per sample, no clean.
+    assert timed.count("clean") == 3 == timed.count("slow")
+    assert all(timed[i + 1] == "slow" for i, entry in enumerate(timed) if entry == "clean")
+    assert timed.count("fast") > 3
+    assert slow.best >= 0.002 and fast.best < slow.best
+
+
+def test_timed_arrays_hold_distinct_values_in_every_page():
+    from lasandbox.kernels.bench_cases import CacheCleaner, random_arrays
+
+    for array in random_arrays(2**16, (1.0, 1e-3), seed=4):
+        pages = array.reshape(-1, 1024)  # 4 KiB of float32 per row
+        assert array.flags.c_contiguous and array.ctypes.data % 64 == 0
+        assert np.all(pages.std(axis=1) > 0) and np.unique(pages[:, 0]).size == pages.shape[0]
+    cleaner = CacheCleaner(megabytes=1)
+    assert cleaner.buffer.nbytes == 2**20
+    cleaner()

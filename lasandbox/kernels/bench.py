@@ -31,8 +31,10 @@ from lasandbox.kernels.bench_cases import (
     KERNEL_BYTES,
     STREAM_BYTES,
     Buffers,
+    CacheCleaner,
     calls_per_sample,
     numba_cases,
+    random_arrays,
     stream_cases,
     time_round_robin,
     torch_cases,
@@ -83,17 +85,19 @@ def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kern
     use_gpu = "cuda" in backends and bench_gpu.gpu_present()
     bar = progress(total=len(sizes) * rounds + (len(sizes) if use_gpu else 0), desc="bench kernels",
                    enabled=None if show_progress else False)
-    rows = []
+    rows, cleaner = [], CacheCleaner()
     for exponent in sizes:
         size = 2**exponent
-        buffers, stream_a, stream_b = Buffers.random(size), api.aligned_zeros(size), api.aligned_zeros(size)
-        stream_b[:] = 1.0
+        # The roofline streams over random data too: an array of one repeated value (or never-written
+        # zeros, which all map to one shared page) can be served from cache and flatter the roofline.
+        buffers, stream_a, stream_b = Buffers.random(size), *random_arrays(size, (1.0, 1.0), seed=7)
         cases = stream_cases(stream_a, stream_b)
         for backend in host_backends:
             cases += numba_cases(buffers, backend, kernels)
         if use_torch:
             cases += torch_cases(buffers, kernels)
-        time_round_robin(cases, rounds, calls_per_sample(size), on_round=lambda: bar.update(1))
+        time_round_robin(cases, rounds, calls_per_sample(size), on_round=lambda: bar.update(1),
+                         clean_cache=cleaner)
         roofline_seconds = min(case.best for case in cases if case.kernel == "stream")
         roofline_gbps = STREAM_BYTES * size / roofline_seconds / 1e9
         torch_best = {case.kernel: case.best for case in cases if case.backend == "torch"}

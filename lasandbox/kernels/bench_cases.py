@@ -74,14 +74,24 @@ class Buffers:
 
     @classmethod
     def random(cls, size, seed=0):
-        rng = np.random.default_rng(seed)
-        arrays = []
-        for scale in (1.0, 1e-2, 1e-3, 1e-4, 1.0):
-            array = api.aligned_zeros(size)
-            array[:] = rng.standard_normal(size, dtype=np.float32) * np.float32(scale)
-            arrays.append(array)
+        arrays = random_arrays(size, (1.0, 1e-2, 1e-3, 1e-4, 1.0), seed)
         arrays[3] = np.abs(arrays[3], out=arrays[3])  # v holds squares
         return cls(*arrays)
+
+
+def random_arrays(size, scales, seed=0):
+    """Aligned float32 arrays of normal noise, one per scale.
+
+    Timed arrays must hold distinct values in every page: untouched zeros all
+    map to one shared page, which the CPU then reads from cache.
+    """
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for scale in scales:
+        array = api.aligned_zeros(size)
+        array[:] = rng.standard_normal(size, dtype=np.float32) * np.float32(scale)
+        arrays.append(array)
+    return arrays
 
 
 def numba_cases(buffers, backend, kernels):
@@ -155,19 +165,44 @@ def torch_cases(buffers, kernels):
     return cases
 
 
+@njit(cache=True)
+def _read_all(buffer):
+    total = np.float32(0.0)
+    for i in range(buffer.size):
+        total += buffer[i]
+    return total
+
+
+class CacheCleaner:
+    """Reads a buffer larger than any last-level cache, so every sample starts from the same cache state.
+
+    Without it, a sample pays for writing back the dirty lines its predecessor
+    left in the cache (up to the L3 size: ~1 ms of a 7 ms SGD step at 2^24
+    here), so a case's time depended on which case happened to run before it.
+    """
+
+    def __init__(self, megabytes=128):
+        self.buffer = np.ones(megabytes * 2**18, dtype=np.float32)
+        _read_all(self.buffer[:16])
+
+    def __call__(self):
+        _read_all(self.buffer)
+
+
 def calls_per_sample(size):
     """At most this many calls per timed sample (tiny arrays): enough to dwarf the timer's resolution."""
     return max(1, 2**19 // max(size, 1))
 
 
-def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1e-3):
+def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1e-3, clean_cache=None):
     """Time every case ``rounds`` times, interleaved, keeping each case's fastest call.
 
     Interleaving means a burst of load from other processes slows one sample of
     every case rather than all samples of one case; the minimum is the estimate
     least disturbed by that noise. Each case is run once first (compilation,
     caches) and timed once to choose its calls per sample: about
-    ``sample_seconds`` worth, at most ``max_repeats``.
+    ``sample_seconds`` worth, at most ``max_repeats``. ``clean_cache`` (e.g. a
+    :class:`CacheCleaner`) runs untimed before every sample of one call.
     """
     repeats = {}
     for case in cases:
@@ -183,6 +218,8 @@ def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1
             if round_index >= case.max_rounds:
                 continue
             count = repeats[id(case)]
+            if clean_cache is not None and count == 1:
+                clean_cache()
             start = time.perf_counter()
             for _ in range(count):
                 case.run()
