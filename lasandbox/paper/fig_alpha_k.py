@@ -29,11 +29,10 @@ from lasandbox.paper.registry import Claim
 from lasandbox.paper.tables import write_tidy_csv
 from lasandbox.paper.training_runs import (
     OptimizerSpec,
-    cached_run,
     curve_rows,
     is_tiny,
     mean_and_std,
-    single_threaded_blas,
+    run_methods,
     standard_protocol,
 )
 
@@ -144,15 +143,8 @@ def compute(ctx):
                unverified=True, source="chosen in the noise-dominated regime of this MLP (see robustness)")
     ctx.record("grid", f"alpha {list(ALPHAS)} x k {list(KS)}", source="paper Fig. 9 / Table 5 [V-fig]")
     ctx.record("kernel backend", ctx.backend)
-    bar = ctx.progress(total=len(settings()) * seeds, desc="alpha_k runs")
-    results = {}
-    with single_threaded_blas():
-        for alpha, k in settings():
-            results[(alpha, k)] = []
-            for seed in range(seeds):
-                results[(alpha, k)].append(cached_run(_spec(alpha, k), protocol, seed, ctx.backend))
-                bar.update(1)
-    bar.close()
+    methods = {(alpha, k): _spec(alpha, k) for alpha, k in settings()}
+    results = run_methods(ctx, methods, protocol, seeds, desc="alpha_k runs")
     rows = _rows(results)
     write_tidy_csv(ctx.csv_path, rows, COLUMNS)
     plot_alpha_k(ctx.png_path, rows, protocol=protocol, lr=INNER.lr)

@@ -29,11 +29,10 @@ from lasandbox.paper.registry import Claim
 from lasandbox.paper.tables import write_tidy_csv
 from lasandbox.paper.training_runs import (
     OptimizerSpec,
-    cached_run,
     curve_rows,
     is_tiny,
     mean_and_std,
-    single_threaded_blas,
+    run_methods,
     standard_protocol,
 )
 
@@ -131,15 +130,7 @@ def compute(ctx):
                    "scaled to this MLP; paper (CIFAR): SGD lr 0.05 wd 1e-3, Polyak lr 0.3, AdamW lr 3e-4 wd 1, "
                    "LA inner lr 0.1")  # fmt: skip
     ctx.record("kernel backend", ctx.backend)
-    bar = ctx.progress(total=len(METHODS) * seeds, desc="optimizers runs")
-    results = {}
-    with single_threaded_blas():
-        for method, spec in METHODS.items():
-            results[method] = []
-            for seed in range(seeds):
-                results[method].append(cached_run(spec, protocol, seed, ctx.backend))
-                bar.update(1)
-    bar.close()
+    results = run_methods(ctx, METHODS, protocol, seeds, desc="optimizers runs")
     rows = _rows(results)
     write_tidy_csv(ctx.csv_path, rows, COLUMNS)
     plot_optimizers(ctx.png_path, rows, protocol=protocol, labels=LABELS)

@@ -31,12 +31,11 @@ from lasandbox.paper.registry import Claim
 from lasandbox.paper.tables import write_tidy_csv
 from lasandbox.paper.training_runs import (
     OptimizerSpec,
-    cached_run,
     curve_rows,
     decay_milestones,
     is_tiny,
     mean_and_std,
-    single_threaded_blas,
+    run_methods,
     standard_protocol,
 )
 
@@ -140,17 +139,8 @@ def compute(ctx):
     ctx.record("panel (c) momentum / panel (d) lr", "0.9 / 0.1", unverified=True,
                source="the values Fig. 8 holds fixed are not known")  # fmt: skip
     ctx.record("kernel backend", ctx.backend)
-    configs = list(itertools.product(METHODS, LRS, MOMENTA))
-    bar = ctx.progress(total=len(configs) * seeds, desc="robustness runs")
-    results = {}
-    with single_threaded_blas():
-        for method, lr, momentum in configs:
-            runs = []
-            for seed in range(seeds):
-                runs.append(cached_run(spec_for(method, lr, momentum), protocol, seed, ctx.backend))
-                bar.update(1)
-            results[(method, lr, momentum)] = runs
-    bar.close()
+    methods = {config: spec_for(*config) for config in itertools.product(METHODS, LRS, MOMENTA)}
+    results = run_methods(ctx, methods, protocol, seeds, desc="robustness runs")
     first_decay = decay_milestones(protocol.epochs)[0]
     rows = _rows(results, first_decay)
     write_tidy_csv(ctx.csv_path, rows, COLUMNS)

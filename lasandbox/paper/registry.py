@@ -68,6 +68,9 @@ class FigureContext:
     ``seeds`` overrides the figure's default number of seeds when not None;
     ``backend`` selects the kernel backend for anything that runs an optimizer;
     ``progress`` is called like ``lasandbox.utils.progress.progress``.
+    ``sweep`` sends the training figures' runs through ``lasandbox.sweep``
+    (None: at full size only), on ``workers`` local processes or the dask
+    ``scheduler`` at that address (see ``lasandbox.paper.sweep_runs``).
     """
 
     name: str
@@ -76,6 +79,9 @@ class FigureContext:
     seeds: int | None = None
     backend: str = "numpy"
     progress: Callable = None
+    sweep: bool | None = None
+    workers: int | None = None
+    scheduler: str | None = None
     settings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 

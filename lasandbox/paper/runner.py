@@ -1,7 +1,8 @@
 """``lasandbox reproduce``: run figure functions, collect their claims, write REPORT.md.
 
     lasandbox reproduce [NAME ...|all] [--quick|--full] [--out DIR] [--seeds N]
-                        [--backend numpy|cpu|cuda] [--list]
+                        [--backend numpy|cpu|cuda] [--[no-]sweep] [--workers N | --scheduler ADDRESS]
+                        [--list]
 
 Each figure writes ``DIR/NAME.png`` and ``DIR/NAME.csv``; the run writes
 ``DIR/REPORT.md`` (rewritten after every figure, so a long run can be watched).
@@ -9,6 +10,12 @@ The exit status is 0 when every requested figure ran, whether or not its
 claims held (the report says which did); 1 when a figure raised or is not
 implemented yet; 2 for a bad command line. Also runnable as
 ``python -m lasandbox.paper.runner``.
+
+With ``--full`` (or ``--sweep``) the training figures (robustness, alpha_k,
+optimizers) run their trainings as one resumable ``lasandbox sweep`` of the
+``paper-run`` task, on a local dask cluster (``--workers``) or an existing
+scheduler (``--scheduler``), stored in ``DIR/sweeps/paper-runs.sqlite``:
+re-running the command skips the runs already stored.
 """
 
 from __future__ import annotations
@@ -37,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: each figure's own)")
     parser.add_argument("--backend", default="cpu", choices=BACKENDS, help="kernel backend (default: cpu)")
+    parser.add_argument("--sweep", action=argparse.BooleanOptionalAction, default=None,
+                        help="train robustness/alpha_k/optimizers as a resumable dask sweep stored in "
+                        "OUT/sweeps/paper-runs.sqlite (default: with --full only)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None,
+                       help="local dask worker processes for the sweep (default: one per core; 0 = this process)")
+    where.add_argument("--scheduler", default=None, help="run the sweep on this dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--list", action="store_true", help="list the figures and exit")
     return parser
 
@@ -60,12 +74,14 @@ def _check_claims(name: str, claims) -> list[Claim]:
     return claims
 
 
-def run_one(name: str, *, out_dir, quick: bool, seeds, backend: str, progress=None) -> FigureOutcome:
+def run_one(name: str, *, out_dir, quick: bool, seeds, backend: str, progress=None, sweep=None, workers=None,
+            scheduler=None) -> FigureOutcome:
     """Run one registered figure and return its outcome; exceptions are caught and recorded."""
     spec = FIGURES[name]
     if not spec.is_available():
         return FigureOutcome(spec, "missing")
-    ctx = FigureContext(name, Path(out_dir), quick=quick, seeds=seeds, backend=backend, progress=progress)
+    ctx = FigureContext(name, Path(out_dir), quick=quick, seeds=seeds, backend=backend, progress=progress,
+                        sweep=sweep, workers=workers, scheduler=scheduler)
     start = time.perf_counter()
     try:
         module_compute = spec.load()
@@ -99,14 +115,21 @@ def run_figures(
     progress=None,
     command: str | None = None,
     echo=None,
+    sweep: bool | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> list[FigureOutcome]:
     """Run figures by name (``None``/``["all"]`` = all) and write ``out_dir/REPORT.md``.
 
     All arguments are checked before any figure runs; unknown names raise
     ``ValueError`` listing the valid ones. ``echo`` (e.g. ``print``) receives
-    a line per figure and per claim as they finish.
+    a line per figure and per claim as they finish. ``sweep``/``workers``/
+    ``scheduler``: where the training figures' runs go (``FigureContext``).
     """
+    from lasandbox.paper.sweep_runs import resolve_sweep_options
+
     selected = resolve_names(names)
+    sweep, workers, scheduler = resolve_sweep_options(sweep, workers, scheduler)
     if seeds is not None:
         seeds = check_int("seeds", seeds, low=1)
     check_choice("backend", backend, BACKENDS)
@@ -120,7 +143,8 @@ def run_figures(
     for name in selected:
         if echo:
             echo(f"== {name}")
-        outcome = run_one(name, out_dir=out_dir, quick=quick, seeds=seeds, backend=backend, progress=progress)
+        outcome = run_one(name, out_dir=out_dir, quick=quick, seeds=seeds, backend=backend, progress=progress,
+                          sweep=sweep, workers=workers, scheduler=scheduler)
         outcomes.append(outcome)
         write_report(out_dir / "REPORT.md", outcomes, **report_args)
         if echo:
@@ -164,6 +188,9 @@ def main(argv=None) -> int:
             backend=args.backend,
             command=command.rstrip(),
             echo=print,
+            sweep=args.sweep,
+            workers=args.workers,
+            scheduler=args.scheduler,
         )
     except (ValueError, TypeError) as error:
         parser.error(str(error))  # exits with status 2 and the usage line

@@ -271,19 +271,53 @@ def standard_protocol(ctx) -> Protocol:
 _RUN_CACHE: dict = {}
 
 
+def _cache_key(spec, protocol, seed, backend):
+    return replace(spec, name=""), protocol, seed, backend
+
+
 def cached_run(spec: OptimizerSpec, protocol: Protocol, seed: int, backend="cpu") -> RunResult:
     """``run_training`` memoised in-process: figures run one after another reuse identical runs.
 
     The key ignores ``spec.name`` (a label); runs are deterministic, so a
     cached result is the result a fresh run would give.
     """
-    key = (replace(spec, name=""), protocol, seed, backend)
+    key = _cache_key(spec, protocol, seed, backend)
     if key not in _RUN_CACHE:
         _RUN_CACHE[key] = run_training(load_task(protocol.task), spec, hidden=protocol.hidden,
                                        epochs=protocol.epochs, batch_size=protocol.batch_size, seed=seed,
                                        backend=backend)
     result = _RUN_CACHE[key]
     return replace(result, spec=spec) if result.spec != spec else result
+
+
+def run_methods(ctx, methods: dict, protocol: Protocol, seeds: int, desc: str) -> dict:
+    """``{key: [RunResult for seed 0..seeds-1]}`` for ``methods`` = ``{key: OptimizerSpec}``.
+
+    Where the runs train follows ``ctx`` (see ``sweep_runs.sweep_settings``):
+    in this process, or first as one sweep of every (method, seed) on dask,
+    stored in ``OUT/sweeps/paper-runs.sqlite`` so that a rerun resumes. Either
+    way the results land in the in-process cache, so the figures that share
+    runs (robustness, alpha_k, optimizers) train each one once.
+    """
+    from lasandbox.paper.sweep_runs import sweep_runs, sweep_settings
+
+    jobs = [(key, spec, seed) for key, spec in methods.items() for seed in range(seeds)]
+    settings = sweep_settings(ctx)
+    if settings is not None:
+        runs, summary = sweep_runs([(spec, seed) for _, spec, seed in jobs], protocol, ctx.backend, settings)
+        for (_, spec, seed), run in zip(jobs, runs, strict=True):
+            _RUN_CACHE[_cache_key(spec, protocol, seed, ctx.backend)] = run
+        where = settings.scheduler or ("this process" if settings.workers == 0 else "a local dask cluster")
+        ctx.record("training runs", f"a lasandbox sweep on {where}: {summary.planned} runs, {summary.ran} trained "
+                   f"now, {summary.skipped} read from the store {settings.store}")
+    results = {key: [] for key in methods}
+    bar = ctx.progress(total=len(jobs), desc=desc)
+    with single_threaded_blas():
+        for key, spec, seed in jobs:
+            results[key].append(cached_run(spec, protocol, seed, ctx.backend))
+            bar.update(1)
+    bar.close()
+    return results
 
 
 def curve_rows(run: RunResult, **fields) -> list[dict]:

@@ -24,12 +24,15 @@ Python::
 * ``load_results(store, task=None, status="ok")``: the ``runs`` table as dicts,
   JSON columns parsed (``config``, ``epoch_metrics``, ``final_metrics``).
 * ``plan_runs(task, grid, seeds)``: the ``(config_hash, seed, config)`` list a
-  sweep would run, after checking the grid (``GridError`` otherwise).
+  sweep would run, after checking the grid (``GridError`` otherwise). A grid
+  may be a list of grids: the union of their configs.
 * ``register_task(SweepTask(name, description, params, run))`` adds a task:
   ``run(config, seed)`` returns ``{"epochs": {metric: [...]}, "final": {metric: x}}``.
 
 What a config means for each built-in task (``digits-mlp``, ``mnist1d-mlp``,
-``nqm``, ``debug``) is in :mod:`lasandbox.sweep.tasks`; the store's tables in
+``nqm``, ``debug``) is in :mod:`lasandbox.sweep.tasks`, for ``paper-run`` (one
+run of the paper's training figures, used by ``reproduce --full``) in
+:mod:`lasandbox.paper.sweep_runs`; the store's tables in
 :mod:`lasandbox.sweep.store`; the grid syntax in :mod:`lasandbox.sweep.grid`.
 
 Guarantees: a run is identified by ``(config_hash, seed)``, the hash covering the

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from lasandbox.sweep.grid import GridError, format_value, load_grid_file, merge_grids, parse_grid_spec
-from lasandbox.sweep.tasks import TASKS, get_task
+from lasandbox.sweep.tasks import TASKS, get_task, load_task_modules
 
 SUBCOMMANDS = ("status", "plot", "tasks")
 
@@ -179,6 +179,7 @@ def _tasks(argv):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    load_task_modules()  # so that help texts, 'tasks' and describe_config know every task
     if argv and argv[0] in SUBCOMMANDS:
         return {"status": _status, "plot": _plot, "tasks": _tasks}[argv[0]](argv[1:])
     return _run(argv)

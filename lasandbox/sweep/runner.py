@@ -124,11 +124,14 @@ def execute_run(task, config, seed) -> dict:
 def plan_runs(task, grid=None, seeds=1) -> list:
     """``[(config_hash, seed, config)]`` for every config of ``grid`` and every seed, without duplicates.
 
-    ``grid`` is a dict or a spec string; ``seeds`` a count (seeds 0..N-1) or an iterable of seeds. Raises
-    ``GridError``/``ValueError`` for a grid or seeds that cannot run.
+    ``grid`` is a dict, a spec string or a list of those (their union); ``seeds`` a count (seeds
+    0..N-1) or an iterable of seeds. Raises ``GridError``/``ValueError`` for a grid or seeds that
+    cannot run.
     """
     task = get_task(task)
-    if isinstance(grid, str):
+    if isinstance(grid, (list, tuple)):
+        grid = [parse_grid_spec(one) if isinstance(one, str) else one for one in grid]
+    elif isinstance(grid, str):
         grid = parse_grid_spec(grid)
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         seeds = range(check_int("seeds", seeds, low=1))
@@ -203,8 +206,9 @@ def run_sweep(task, grid=None, seeds=1, store=None, *, workers=None, scheduler=N
     """Run every (config, seed) of ``grid`` x ``seeds`` for ``task`` that ``store`` does not hold yet.
 
     ``task``: a registered name (``digits-mlp``, ``mnist1d-mlp``, ``nqm``,
-    ``debug``) or a ``SweepTask``; ``grid``: a dict ``{param: [values]}`` or a
-    spec string ``"lr=0.05,0.1 alpha=none,0.5"``; ``seeds``: a count or a list;
+    ``paper-run``, ``debug``) or a ``SweepTask``; ``grid``: a dict
+    ``{param: [values]}``, a spec string ``"lr=0.05,0.1 alpha=none,0.5"``, or a
+    list of those (the union of their configs); ``seeds``: a count or a list;
     ``store``: a path (default ``sweeps/<task>.sqlite``) or an open ``SweepStore``.
     Where runs execute: ``client`` (an existing ``distributed.Client``), else
     ``scheduler`` (an address), else a local cluster of ``workers`` processes

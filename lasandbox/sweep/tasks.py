@@ -27,6 +27,7 @@ Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import os
 import signal
@@ -56,8 +57,13 @@ class SweepTask:
     check: Callable | None = None
 
     def configs(self, grid) -> list:
-        """The grid's configs, completed with defaults and checked (see :func:`expand_grid`)."""
-        configs = expand_grid(self.params, grid)
+        """The grid's configs, completed with defaults and checked (see :func:`expand_grid`).
+
+        ``grid`` may also be a list of grids: their configs one after another
+        (a union of products, for sweeps that are not one cartesian product).
+        """
+        grids = grid if isinstance(grid, (list, tuple)) else [grid]
+        configs = [config for one in grids for config in expand_grid(self.params, one)]
         if self.check is not None:
             for config in configs:
                 self.check(config)
@@ -82,10 +88,23 @@ def register_task(task: SweepTask) -> SweepTask:
     return task
 
 
+# Tasks that live with the code they run, registered when their module is first imported. Importing
+# them here would make every sweep (and every dask worker) load the paper's figure code.
+TASK_MODULES = {"paper-run": "lasandbox.paper.sweep_runs"}
+
+
+def load_task_modules():
+    """Import the modules of ``TASK_MODULES``, so that ``TASKS`` lists every task of the package."""
+    for module in TASK_MODULES.values():
+        importlib.import_module(module)
+
+
 def get_task(task) -> SweepTask:
     """A registered task by name (or the task itself), with a clear error for an unknown name."""
     if isinstance(task, SweepTask):
         return task
+    if task not in TASKS and task in TASK_MODULES:
+        importlib.import_module(TASK_MODULES[task])
     if task not in TASKS:
         raise ValueError(f"unknown sweep task {task!r}; registered tasks: {', '.join(TASKS)}")
     return TASKS[task]

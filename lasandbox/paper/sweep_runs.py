@@ -1,0 +1,214 @@
+"""The paper's training figures as a sweep: one ``paper-run`` task per (method, protocol, seed).
+
+``robustness``, ``alpha_k`` and ``optimizers`` each train a list of methods
+over seeds. ``run_methods`` runs that list either in this process (``--quick``,
+the default there) or through :mod:`lasandbox.sweep` (``--full``, or
+``reproduce --sweep``): every run becomes a (config, seed) of the ``paper-run``
+task, executed on a dask cluster (local processes by default, or
+``--scheduler``) and stored in ``OUT/sweeps/paper-runs.sqlite``. Re-running the
+same command resumes from the store, and the three figures share it: a run
+stored by one is not trained again by another.
+
+The config of a run is an :class:`~lasandbox.paper.training_runs.OptimizerSpec`
+(its ``name`` left out: a label, not a setting) plus the
+:class:`~lasandbox.paper.training_runs.Protocol` and the kernel backend, so
+``lasandbox sweep paper-run --grid "inner=adam lr=0.001,0.003 alpha=none,0.5 k=5"``
+runs the same training outside a figure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from lasandbox.paper.training_runs import (
+    INNER_OPTIMIZERS,
+    TASKS,
+    OptimizerSpec,
+    Protocol,
+    RunResult,
+    load_task,
+    run_training,
+    single_threaded_blas,
+)
+from lasandbox.sweep.grid import GridError, Param, config_hash
+from lasandbox.sweep.tasks import SweepTask, finite_or_none, register_task
+from lasandbox.utils.validation import check_int
+
+TASK_NAME = "paper-run"
+STORE_NAME = "paper-runs.sqlite"
+METRICS = ("train_loss", "test_loss", "test_accuracy")
+_DEFAULT = Protocol()
+
+PARAMS = (
+    Param("inner", "choice", "momentum", "inner optimizer", choices=INNER_OPTIMIZERS),
+    Param("lr", "float", 0.1, "base learning rate of the step-decay schedule", low=0.0, low_open=True),
+    Param("momentum", "float", 0.9, "heavy-ball coefficient (momentum only)", low=0.0, high=1.0, high_open=True),
+    Param("weight_decay", "float", None, "L2 (sgd, momentum, adam) or decoupled (adamw; none = 0.01) decay",
+          low=0.0, optional=True),
+    Param("alpha", "float", None, "Lookahead slow step size; none = the inner optimizer alone", low=0.0,
+          high=1.0, optional=True),
+    Param("k", "int", None, "Lookahead inner steps per sync (with alpha)", low=1, optional=True),
+    Param("polyak_start", "float", None, "report the iterate average from this fraction of training", low=0.0,
+          high=1.0, high_open=True, optional=True),
+    Param("task", "choice", _DEFAULT.task, "data set", choices=TASKS),
+    Param("hidden", "str", ",".join(str(h) for h in _DEFAULT.hidden), "hidden layer widths, comma separated"),
+    Param("epochs", "int", _DEFAULT.epochs, "passes over the training set", low=1),
+    Param("batch_size", "int", _DEFAULT.batch_size, "mini-batch size", low=1),
+    Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu", "cuda")),
+)
+_SPEC_FIELDS = tuple(f.name for f in fields(OptimizerSpec) if f.name != "name")
+
+
+def config_for(spec: OptimizerSpec, protocol: Protocol, backend: str) -> dict:
+    """The ``paper-run`` config of one training run (every parameter, defaults included)."""
+    config = {name: getattr(spec, name) for name in _SPEC_FIELDS}
+    config.update(task=protocol.task, hidden=",".join(str(h) for h in protocol.hidden), epochs=protocol.epochs,
+                  batch_size=protocol.batch_size, backend=backend)
+    return config
+
+
+def spec_and_protocol(config: dict) -> tuple[OptimizerSpec, Protocol, str]:
+    """The inverse of :func:`config_for` (the spec's name set to ``"run"``)."""
+    spec = OptimizerSpec("run", **{name: config[name] for name in _SPEC_FIELDS})
+    protocol = Protocol(task=config["task"], hidden=_parse_hidden(config["hidden"]), epochs=config["epochs"],
+                        batch_size=config["batch_size"])
+    return spec, protocol, config["backend"]
+
+
+def _parse_hidden(text: str) -> tuple:
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise GridError(f"parameter 'hidden': {text!r} is not a comma-separated list of widths") from None
+    if not widths or min(widths) < 1:
+        raise GridError(f"parameter 'hidden': {text!r} needs at least one width, each >= 1")
+    return widths
+
+
+def _check_config(config):
+    if (config["alpha"] is None) != (config["k"] is None):
+        raise GridError("alpha and k go together: give both (Lookahead) or neither (alpha=none k=none)")
+    _parse_hidden(config["hidden"])
+
+
+def _run_config(config, seed):
+    spec, protocol, backend = spec_and_protocol(config)
+    with single_threaded_blas():
+        result = run_training(load_task(protocol.task), spec, hidden=protocol.hidden, epochs=protocol.epochs,
+                              batch_size=protocol.batch_size, seed=seed, backend=backend)
+    curves = {metric: [finite_or_none(x) for x in getattr(result, metric)] for metric in METRICS}
+    final = {f"final_{metric}": curves[metric][-1] for metric in METRICS}
+    final["final_loss"] = final["final_train_loss"]  # the name the other sweep tasks (and plots) use
+    final["diverged"] = result.diverged
+    return {"epochs": curves, "final": final}
+
+
+def _prepare(configs):
+    for task in {config["task"] for config in configs}:
+        load_task(task)  # generate (and cache on disk) the data once, before the workers race for it
+
+
+TASK = register_task(SweepTask(
+    name=TASK_NAME,
+    description="one training run of the paper's MLP stand-ins (reproduce robustness / alpha_k / optimizers)",
+    params=PARAMS,
+    run=_run_config,
+    prepare=_prepare,
+    check=_check_config,
+))  # fmt: skip
+
+
+def result_from_row(row: dict, spec: OptimizerSpec) -> RunResult:
+    """A stored ``paper-run`` row as the ``RunResult`` the figures read (null = NaN: a diverged epoch)."""
+    curves = {metric: [math.nan if x is None else float(x) for x in row["epoch_metrics"][metric]]
+              for metric in METRICS}
+    return RunResult(spec, row["seed"], diverged=bool(row["final_metrics"]["diverged"]), **curves)
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """Where ``run_methods`` sends its runs: a store, and local ``workers`` or a ``scheduler`` (see run_sweep)."""
+
+    store: Path
+    workers: int | None = None
+    scheduler: str | None = None
+
+
+def resolve_sweep_options(sweep, workers, scheduler):
+    """Check ``reproduce``'s sweep options; return ``sweep`` with ``workers``/``scheduler`` implying True.
+
+    Raises ``ValueError``/``TypeError`` naming the option, before anything runs.
+    """
+    if sweep is not None and not isinstance(sweep, bool):
+        raise TypeError(f"sweep must be True, False or None, got {type(sweep).__name__}")
+    if workers is not None:
+        workers = check_int("workers", workers, low=0)
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ValueError(f"scheduler must be a dask scheduler address such as 'tcp://host:8786', got {scheduler!r}")
+    if workers is not None and scheduler is not None:
+        raise ValueError("give workers (a local cluster) or scheduler (an existing one), not both")
+    if workers is not None or scheduler is not None:
+        if sweep is False:
+            raise ValueError("workers/scheduler place the runs of a sweep: they cannot go with sweep=False")
+        sweep = True
+    return sweep, workers, scheduler
+
+
+def sweep_settings(ctx) -> SweepSettings | None:
+    """The sweep a figure context asks for, or None to train in this process.
+
+    ``ctx.sweep`` True/False forces it; None (the default) means: sweep at
+    full size, in-process at ``--quick`` (a local cluster's start-up would
+    cost more than the few quick runs).
+    """
+    use = getattr(ctx, "sweep", None)
+    if use is None:
+        use = not ctx.quick
+    if not use:
+        return None
+    return SweepSettings(Path(ctx.out_dir) / "sweeps" / STORE_NAME, getattr(ctx, "workers", None),
+                         getattr(ctx, "scheduler", None))
+
+
+def sweep_runs(jobs, protocol: Protocol, backend: str, settings: SweepSettings, log=None):
+    """Run ``jobs`` (``[(spec, seed)]``) as one sweep; return their results, in order, and the sweep's summary.
+
+    The sweep covers every config of ``jobs`` with every seed of ``jobs`` (the
+    figures ask for exactly that product). Runs already in the store are not
+    trained again. A run stored as failed raises ``RuntimeError`` with its
+    traceback and the command that lists the others: a figure cannot be
+    drawn with holes in it.
+    """
+    from lasandbox.sweep import load_results, run_sweep
+
+    configs = [config_for(spec, protocol, backend) for spec, _ in jobs]
+    grid = [{name: [value] for name, value in config.items()} for config in configs]
+    seeds = sorted({seed for _, seed in jobs})
+    workers, scheduler = settings.workers, settings.scheduler
+    if workers is None and scheduler is None and not _dask_installed():
+        workers = 0
+        (log or print)("dask.distributed is not installed (pip install 'lasandbox[sweep]'): "
+                       "running the sweep in this process")
+    settings.store.parent.mkdir(parents=True, exist_ok=True)
+    summary = run_sweep(TASK, grid, seeds, settings.store, workers=workers, scheduler=scheduler, log=log)
+    stored = {(row["config_hash"], row["seed"]): row
+              for row in load_results(settings.store, task=TASK_NAME, status=None)}
+    results = []
+    for (spec, seed), config in zip(jobs, configs, strict=True):
+        row = stored.get((config_hash(TASK_NAME, config), seed))
+        if row is None or row["status"] != "ok":
+            error = "not in the store" if row is None else row.get("error") or "failed"
+            raise RuntimeError(f"paper run {spec.name!r} (seed {seed}) did not finish: {error}\n"
+                               f"see: lasandbox sweep status --store {settings.store}")
+        results.append(result_from_row(row, spec))
+    return results, summary
+
+
+def _dask_installed() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True

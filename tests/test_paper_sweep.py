@@ -1,0 +1,166 @@
+"""The paper's training figures through the sweep machinery (``reproduce --full`` / ``--sweep``).
+
+Checks that a ``paper-run`` sweep trains exactly what the in-process path
+trains (bit for bit, also on dask worker processes), that a rerun resumes from
+the store instead of training again, that failures stop the figure with the
+traceback, and that the options are checked before anything runs.
+"""
+
+import os
+import sqlite3
+
+import pytest
+
+from lasandbox.paper import sweep_runs
+from lasandbox.paper import training_runs as tr
+from lasandbox.paper.registry import FigureContext
+from lasandbox.sweep import get_task, plan_runs
+from lasandbox.sweep.cli import main as sweep_main
+
+TINY = tr.Protocol(task="digits", hidden=(16,), epochs=2, batch_size=64)
+SPECS = {
+    "sgd": tr.OptimizerSpec("sgd", "momentum", 0.05),
+    "la": tr.OptimizerSpec("la", "momentum", 0.05, alpha=0.5, k=5),
+}
+QUIET = {"LASANDBOX_PROGRESS": "0"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_run_cache(monkeypatch):
+    # Each test must train (or read the store) itself, not find another test's runs in memory.
+    monkeypatch.setattr(tr, "_RUN_CACHE", {})
+    for name, value in QUIET.items():
+        monkeypatch.setenv(name, value)
+
+
+def _ctx(tmp_path, **options):
+    return FigureContext("robustness", tmp_path, quick=True, backend="cpu", **options)
+
+
+def _curves(results):
+    return {key: [(run.seed, run.train_loss, run.test_loss, run.test_accuracy, run.diverged) for run in runs]
+            for key, runs in results.items()}
+
+
+def test_config_round_trips_to_the_same_spec_protocol_and_backend():
+    spec = tr.OptimizerSpec("anything", "adamw", 3e-4, weight_decay=0.5, alpha=0.8, k=10, polyak_start=0.5)
+    config = sweep_runs.config_for(spec, TINY, "numpy")
+    back, protocol, backend = sweep_runs.spec_and_protocol(config)
+    assert back == spec.with_(name="run") and protocol == TINY and backend == "numpy"
+    # The config is a complete, valid point of the task's grid: planning it gives exactly one run per seed.
+    runs = plan_runs("paper-run", {name: [value] for name, value in config.items()}, seeds=[0, 3])
+    assert [(seed, planned) for _, seed, planned in runs] == [(0, config), (3, config)]
+
+
+def test_paper_run_is_a_sweep_task_by_name_and_listed_by_the_cli(capsys):
+    assert get_task("paper-run") is sweep_runs.TASK
+    assert sweep_main(["tasks"]) == 0
+    assert "paper-run:" in capsys.readouterr().out
+
+
+def test_a_list_of_grids_plans_their_union_without_duplicates():
+    one = {"inner": ["sgd"], "lr": [0.1, 0.2]}
+    other = {"inner": ["sgd", "adam"], "lr": [0.1]}
+    planned = plan_runs("paper-run", [one, other], seeds=1)
+    assert sorted((c["inner"], c["lr"]) for _, _, c in planned) == [("adam", 0.1), ("sgd", 0.1), ("sgd", 0.2)]
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"alpha": [0.5]}, "alpha and k go together"),
+    ({"hidden": ["16,x"]}, "hidden"),
+    ({"inner": ["lion"]}, "inner"),
+])  # fmt: skip
+def test_bad_paper_run_grids_fail_before_anything_runs(grid, message):
+    with pytest.raises(ValueError, match=message):
+        plan_runs("paper-run", grid, seeds=1)
+
+
+def test_sweep_in_this_process_equals_the_in_process_path_and_resumes_from_the_store(tmp_path):
+    direct = tr.run_methods(_ctx(tmp_path / "direct", sweep=False), SPECS, TINY, 2, desc="direct")
+    assert not (tmp_path / "direct" / "sweeps").exists()
+
+    tr._RUN_CACHE.clear()
+    swept_ctx = _ctx(tmp_path / "swept", sweep=True, workers=0)
+    swept = tr.run_methods(swept_ctx, SPECS, TINY, 2, desc="swept")
+    assert _curves(swept) == _curves(direct)
+    store = tmp_path / "swept" / "sweeps" / sweep_runs.STORE_NAME
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT COUNT(*), SUM(status = 'ok') FROM runs").fetchone() == (4, 4)
+    assert "4 trained now, 0 read from the store" in dict(
+        (name, value) for name, value, *_ in swept_ctx.settings)["training runs"]
+
+    # A rerun (a new process would have an empty cache) reads every run back instead of training it.
+    tr._RUN_CACHE.clear()
+    again_ctx = _ctx(tmp_path / "swept", sweep=True, workers=0)
+    again = tr.run_methods(again_ctx, SPECS, TINY, 2, desc="again")
+    assert _curves(again) == _curves(direct)
+    assert "0 trained now, 4 read from the store" in dict(
+        (name, value) for name, value, *_ in again_ctx.settings)["training runs"]
+
+
+def test_a_failed_run_stops_the_figure_with_its_traceback_and_the_status_command(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise FloatingPointError("the loss exploded on purpose")
+
+    monkeypatch.setattr(sweep_runs, "run_training", broken)
+    with pytest.raises(RuntimeError, match="(?s)did not finish.*exploded on purpose.*sweep status --store"):
+        tr.run_methods(_ctx(tmp_path, sweep=True, workers=0), SPECS, TINY, 1, desc="broken")
+
+
+def test_quick_trains_in_process_and_full_sweeps_unless_told_otherwise(tmp_path):
+    assert sweep_runs.sweep_settings(_ctx(tmp_path)) is None
+    full = FigureContext("alpha_k", tmp_path, quick=False, backend="cpu")
+    assert sweep_runs.sweep_settings(full).store == tmp_path / "sweeps" / sweep_runs.STORE_NAME
+    assert sweep_runs.sweep_settings(FigureContext("alpha_k", tmp_path, quick=False, sweep=False)) is None
+    settings = sweep_runs.sweep_settings(_ctx(tmp_path, sweep=True, scheduler="tcp://10.0.0.5:8786"))
+    assert settings.scheduler == "tcp://10.0.0.5:8786" and settings.workers is None
+
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"workers": 2, "scheduler": "tcp://h:8786"}, ValueError, "not both"),
+    ({"workers": -1}, ValueError, "workers"),
+    ({"workers": 1.5}, TypeError, "workers"),
+    ({"scheduler": " "}, ValueError, "scheduler"),
+    ({"sweep": False, "workers": 2}, ValueError, "sweep=False"),
+    ({"sweep": "yes"}, TypeError, "sweep"),
+])  # fmt: skip
+def test_reproduce_rejects_bad_sweep_options_before_any_figure_runs(tmp_path, options, error, message):
+    from lasandbox.paper.runner import run_figures
+
+    with pytest.raises(error, match=message):
+        run_figures(["robustness"], out_dir=tmp_path, **options)
+    assert not (tmp_path / "REPORT.md").exists()
+
+
+def test_workers_or_scheduler_imply_a_sweep():
+    assert sweep_runs.resolve_sweep_options(None, 2, None) == (True, 2, None)
+    assert sweep_runs.resolve_sweep_options(None, None, None) == (None, None, None)
+
+
+def test_cli_rejects_workers_with_scheduler_with_usage_status(tmp_path, capsys):
+    from lasandbox.paper.runner import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["robustness", "--workers", "2", "--scheduler", "tcp://h:8786", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_reproduce_with_a_local_dask_cluster_writes_the_same_figures_as_in_process(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from lasandbox.paper.runner import main
+
+    monkeypatch.setenv("LASANDBOX_TINY", "1")
+    assert main(["robustness", "alpha_k", "--out", str(tmp_path / "local")]) == 0
+    tr._RUN_CACHE.clear()
+    assert main(["robustness", "alpha_k", "--sweep", "--workers", "2", "--out", str(tmp_path / "dask")]) == 0
+    for name in ("robustness", "alpha_k"):
+        assert (tmp_path / "dask" / f"{name}.csv").read_bytes() == (tmp_path / "local" / f"{name}.csv").read_bytes()
+    report = (tmp_path / "dask" / "REPORT.md").read_text()
+    assert "a lasandbox sweep on a local dask cluster" in report
+    with sqlite3.connect(tmp_path / "dask" / "sweeps" / sweep_runs.STORE_NAME) as conn:
+        pids = {int(row[0].rsplit(":", 1)[1]) for row in conn.execute("SELECT worker FROM runs")}
+        total, distinct = conn.execute("SELECT COUNT(*), COUNT(DISTINCT config_hash || '/' || seed) "
+                                       "FROM runs").fetchone()
+    assert total == distinct  # alpha_k reused robustness's shared runs instead of storing them twice
+    assert pids and os.getpid() not in pids  # trained in the cluster's worker processes
