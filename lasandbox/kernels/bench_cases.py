@@ -177,8 +177,10 @@ class CacheCleaner:
     """Reads a buffer larger than any last-level cache, so every sample starts from the same cache state.
 
     Without it, a sample pays for writing back the dirty lines its predecessor
-    left in the cache (up to the L3 size: ~1 ms of a 7 ms SGD step at 2^24
-    here), so a case's time depended on which case happened to run before it.
+    left in the cache, so a case's time depends on which case ran before it.
+    Small on this machine's AMD EPYC (SGD at 2^24 after a sync: 6.16 ms vs
+    6.10 ms after a clean, best of 40), larger where the last-level cache is
+    inclusive and slower to write back.
     """
 
     def __init__(self, megabytes=128):
