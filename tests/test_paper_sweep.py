@@ -164,3 +164,13 @@ def test_reproduce_with_a_local_dask_cluster_writes_the_same_figures_as_in_proce
                                        "FROM runs").fetchone()
     assert total == distinct  # alpha_k reused robustness's shared runs instead of storing them twice
     assert pids and os.getpid() not in pids  # trained in the cluster's worker processes
+
+
+def test_without_dask_the_sweep_runs_in_this_process_and_says_so(tmp_path, monkeypatch):
+    messages = []
+    monkeypatch.setattr(sweep_runs, "_dask_installed", lambda: False)
+    settings = sweep_runs.SweepSettings(tmp_path / "runs.sqlite")
+    runs, summary = sweep_runs.sweep_runs([(SPECS["sgd"], 0)], TINY, "cpu", settings, log=messages.append)
+    assert summary.ok == 1 and runs[0].seed == 0 and len(runs[0].train_loss) == TINY.epochs + 1
+    assert any("not installed" in message for message in messages)
+    assert not any("dask cluster" in message for message in messages)
