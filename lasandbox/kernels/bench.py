@@ -309,8 +309,9 @@ def main(argv=None):
     rows = run_benchmark(args.sizes, backends, args.rounds, kernels=KERNELS)
     extras = {}
     if not args.no_extras:
-        extras["small_arrays"] = bench_extras.small_arrays(rounds=10 if args.quick else 30)
-        extras["many_tensors"] = bench_extras.many_tensors(rounds=3 if args.quick else 10)
+        # --rounds also sets the side measurements' rounds (at least their old defaults: they are cheap).
+        extras["small_arrays"] = bench_extras.small_arrays(rounds=10 if args.quick else max(30, args.rounds))
+        extras["many_tensors"] = bench_extras.many_tensors(rounds=3 if args.quick else max(10, args.rounds))
         if not args.quick:
             extras["startup"] = bench_extras.startup()
             extras["crossover"], _ = bench_extras.serial_parallel_crossover()
