@@ -86,7 +86,7 @@ def test_sweep_in_this_process_equals_the_in_process_path_and_resumes_from_the_s
     store = tmp_path / "swept" / "sweeps" / sweep_runs.STORE_NAME
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT COUNT(*), SUM(status = 'ok') FROM runs").fetchone() == (4, 4)
-    assert "4 trained now, 0 read from the store" in dict(
+    assert "4 trained now in this process, 0 read from the store" in dict(
         (name, value) for name, value, *_ in swept_ctx.settings)["training runs"]
 
     # A rerun (a new process would have an empty cache) reads every run back instead of training it.
@@ -157,7 +157,7 @@ def test_reproduce_with_a_local_dask_cluster_writes_the_same_figures_as_in_proce
     for name in ("robustness", "alpha_k"):
         assert (tmp_path / "dask" / f"{name}.csv").read_bytes() == (tmp_path / "local" / f"{name}.csv").read_bytes()
     report = (tmp_path / "dask" / "REPORT.md").read_text()
-    assert "a lasandbox sweep on a local dask cluster" in report
+    assert "trained now on a local dask cluster" in report
     with sqlite3.connect(tmp_path / "dask" / "sweeps" / sweep_runs.STORE_NAME) as conn:
         pids = {int(row[0].rsplit(":", 1)[1]) for row in conn.execute("SELECT worker FROM runs")}
         total, distinct = conn.execute("SELECT COUNT(*), COUNT(DISTINCT config_hash || '/' || seed) "

@@ -7,7 +7,9 @@ the default there) or through :mod:`lasandbox.sweep` (``--full``, or
 task, executed on a dask cluster (local processes by default, or
 ``--scheduler``) and stored in ``OUT/sweeps/paper-runs.sqlite``. Re-running the
 same command resumes from the store, and the three figures share it: a run
-stored by one is not trained again by another.
+stored by one is not trained again by another. A stored run is reused as long
+as its config matches, so delete the store after changing the training code
+(each row records the package version and git revision it was trained with).
 
 The config of a run is an :class:`~lasandbox.paper.training_runs.OptimizerSpec`
 (its ``name`` left out: a label, not a setting) plus the

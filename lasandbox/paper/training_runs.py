@@ -307,9 +307,11 @@ def run_methods(ctx, methods: dict, protocol: Protocol, seeds: int, desc: str) -
         runs, summary = sweep_runs([(spec, seed) for _, spec, seed in jobs], protocol, ctx.backend, settings)
         for (_, spec, seed), run in zip(jobs, runs, strict=True):
             _RUN_CACHE[_cache_key(spec, protocol, seed, ctx.backend)] = run
-        where = settings.scheduler or ("this process" if settings.workers == 0 else "a local dask cluster")
-        ctx.record("training runs", f"a lasandbox sweep on {where}: {summary.planned} runs, {summary.ran} trained "
-                   f"now, {summary.skipped} read from the store {settings.store}")
+        where = (f"on the dask scheduler {settings.scheduler}" if settings.scheduler else
+                 "in this process" if settings.workers == 0 else "on a local dask cluster")
+        ctx.record("training runs", f"a lasandbox sweep ({summary.planned} runs): {summary.ran} trained now"
+                   + (f" {where}" if summary.ran else "") + f", {summary.skipped} read from the store "
+                   f"{settings.store}")
     results = {key: [] for key in methods}
     bar = ctx.progress(total=len(jobs), desc=desc)
     with single_threaded_blas():
