@@ -61,6 +61,8 @@ def test_cli_arguments_are_checked():
         bench.parse_args(["--backends", "tpu"])
     with pytest.raises(SystemExit):
         bench.parse_args(["--sizes", "40"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--rounds", "0"])
     args = bench.parse_args(["--quick"])
     assert args.sizes == list(bench.QUICK_SIZES) and args.rounds == 3
 

@@ -278,7 +278,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="lasandbox bench kernels", description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default=None, help="comma list of numpy,cpu,cuda,torch (default: available)")
     parser.add_argument("--sizes", default=None, help="comma list of powers of two, e.g. 10,14,20 (default 10..26)")
-    parser.add_argument("--rounds", type=int, default=None, help="interleaved timing rounds (default 10, quick 3)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved timing rounds (default 10, quick 3); "
+                        "the many-tensor and small-array runs use at least 10 and 30 (quick: 3 and 10)")
     parser.add_argument("--out", default="figures", help="folder for kernels.csv and kernels.png")
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 3 rounds, fewer extras")
     parser.add_argument("--no-extras", action="store_true", help="skip the many-tensor/start-up/threshold runs")
@@ -293,7 +294,8 @@ def parse_args(argv):
                   else list(QUICK_SIZES if args.quick else DEFAULT_SIZES))
     if any(not 0 <= s <= 30 for s in args.sizes):
         parser.error("--sizes are powers of two between 0 and 30")
-    args.rounds = args.rounds or (3 if args.quick else 10)
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 10
     if args.rounds < 1:
         parser.error("--rounds must be >= 1")
     return args
@@ -309,7 +311,7 @@ def main(argv=None):
     rows = run_benchmark(args.sizes, backends, args.rounds, kernels=KERNELS)
     extras = {}
     if not args.no_extras:
-        # --rounds also sets the side measurements' rounds (at least their old defaults: they are cheap).
+        # More --rounds also means more rounds here (never fewer than these defaults; --quick keeps its own).
         extras["small_arrays"] = bench_extras.small_arrays(rounds=10 if args.quick else max(30, args.rounds))
         extras["many_tensors"] = bench_extras.many_tensors(rounds=3 if args.quick else max(10, args.rounds))
         if not args.quick:

@@ -21,6 +21,7 @@ runs the same training outside a figure.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -55,7 +56,8 @@ PARAMS = (
     Param("polyak_start", "float", None, "report the iterate average from this fraction of training", low=0.0,
           high=1.0, high_open=True, optional=True),
     Param("task", "choice", _DEFAULT.task, "data set", choices=TASKS),
-    Param("hidden", "str", ",".join(str(h) for h in _DEFAULT.hidden), "hidden layer widths, comma separated"),
+    # "64x64", not "64,64": a comma separates a grid's values on the command line.
+    Param("hidden", "str", "x".join(str(h) for h in _DEFAULT.hidden), "hidden layer widths, e.g. 64x64"),
     Param("epochs", "int", _DEFAULT.epochs, "passes over the training set", low=1),
     Param("batch_size", "int", _DEFAULT.batch_size, "mini-batch size", low=1),
     Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu", "cuda")),
@@ -64,11 +66,15 @@ _SPEC_FIELDS = tuple(f.name for f in fields(OptimizerSpec) if f.name != "name")
 
 
 def config_for(spec: OptimizerSpec, protocol: Protocol, backend: str) -> dict:
-    """The ``paper-run`` config of one training run (every parameter, defaults included)."""
+    """The ``paper-run`` config of one training run (every parameter, defaults included).
+
+    Each value goes through its parameter's coercion, as a grid's values do,
+    so that ``lr=1`` and ``lr=1.0`` are one config with one hash.
+    """
     config = {name: getattr(spec, name) for name in _SPEC_FIELDS}
-    config.update(task=protocol.task, hidden=",".join(str(h) for h in protocol.hidden), epochs=protocol.epochs,
+    config.update(task=protocol.task, hidden=_format_hidden(protocol.hidden), epochs=protocol.epochs,
                   batch_size=protocol.batch_size, backend=backend)
-    return config
+    return {param.name: param.coerce(config[param.name]) for param in PARAMS}
 
 
 def spec_and_protocol(config: dict) -> tuple[OptimizerSpec, Protocol, str]:
@@ -79,13 +85,19 @@ def spec_and_protocol(config: dict) -> tuple[OptimizerSpec, Protocol, str]:
     return spec, protocol, config["backend"]
 
 
+def _format_hidden(widths) -> str:
+    return "x".join(str(int(width)) for width in widths)
+
+
 def _parse_hidden(text: str) -> tuple:
     try:
-        widths = tuple(int(part) for part in text.split(","))
+        widths = tuple(int(part) for part in text.split("x"))
     except ValueError:
-        raise GridError(f"parameter 'hidden': {text!r} is not a comma-separated list of widths") from None
-    if not widths or min(widths) < 1:
-        raise GridError(f"parameter 'hidden': {text!r} needs at least one width, each >= 1")
+        raise GridError(f"parameter 'hidden': {text!r} is not a list of widths such as 64x64") from None
+    if min(widths) < 1:
+        raise GridError(f"parameter 'hidden': {text!r} needs widths >= 1")
+    if _format_hidden(widths) != text:  # one spelling per architecture, or the same run gets two hashes
+        raise GridError(f"parameter 'hidden': write {text!r} as {_format_hidden(widths)!r}")
     return widths
 
 
@@ -109,7 +121,9 @@ def _run_config(config, seed):
 
 def _prepare(configs):
     for task in {config["task"] for config in configs}:
-        load_task(task)  # generate (and cache on disk) the data once, before the workers race for it
+        # Generate (and cache on disk) the data once, before local workers race for it; workers on
+        # other machines generate their own copy on first use.
+        load_task(task)
 
 
 TASK = register_task(SweepTask(
@@ -179,22 +193,27 @@ def sweep_runs(jobs, protocol: Protocol, backend: str, settings: SweepSettings, 
 
     The sweep covers every config of ``jobs`` with every seed of ``jobs`` (the
     figures ask for exactly that product). Runs already in the store are not
-    trained again. A run stored as failed raises ``RuntimeError`` with its
-    traceback and the command that lists the others: a figure cannot be
-    drawn with holes in it.
+    trained again; runs stored as failed are (a figure needs every run, and
+    the cause may have been fixed or passing). A run that fails again raises
+    ``RuntimeError`` with its traceback and the command that lists the
+    others: a figure cannot be drawn with holes in it. The third value
+    returned says where the runs trained ("in this process", ...).
     """
     from lasandbox.sweep import load_results, run_sweep
 
     configs = [config_for(spec, protocol, backend) for spec, _ in jobs]
     grid = [{name: [value] for name, value in config.items()} for config in configs]
     seeds = sorted({seed for _, seed in jobs})
+    log = log or (lambda message: print(message, file=sys.stderr, flush=True))  # as run_sweep logs
     workers, scheduler = settings.workers, settings.scheduler
     if workers is None and scheduler is None and not _dask_installed():
         workers = 0
-        (log or print)("dask.distributed is not installed (pip install 'lasandbox[sweep]'): "
-                       "running the sweep in this process")
+        log("dask.distributed is not installed (pip install 'lasandbox[sweep]'): running the sweep in this process")
+    where = (f"on the dask scheduler {scheduler}" if scheduler else
+             "in this process" if workers == 0 else "on a local dask cluster")
     settings.store.parent.mkdir(parents=True, exist_ok=True)
-    summary = run_sweep(TASK, grid, seeds, settings.store, workers=workers, scheduler=scheduler, log=log)
+    summary = run_sweep(TASK, grid, seeds, settings.store, workers=workers, scheduler=scheduler, log=log,
+                        retry_failed=True)
     stored = {(row["config_hash"], row["seed"]): row
               for row in load_results(settings.store, task=TASK_NAME, status=None)}
     results = []
@@ -205,7 +224,7 @@ def sweep_runs(jobs, protocol: Protocol, backend: str, settings: SweepSettings, 
             raise RuntimeError(f"paper run {spec.name!r} (seed {seed}) did not finish: {error}\n"
                                f"see: lasandbox sweep status --store {settings.store}")
         results.append(result_from_row(row, spec))
-    return results, summary
+    return results, summary, where
 
 
 def _dask_installed() -> bool:

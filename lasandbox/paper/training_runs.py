@@ -304,11 +304,10 @@ def run_methods(ctx, methods: dict, protocol: Protocol, seeds: int, desc: str) -
     jobs = [(key, spec, seed) for key, spec in methods.items() for seed in range(seeds)]
     settings = sweep_settings(ctx)
     if settings is not None:
-        runs, summary = sweep_runs([(spec, seed) for _, spec, seed in jobs], protocol, ctx.backend, settings)
+        runs, summary, where = sweep_runs([(spec, seed) for _, spec, seed in jobs], protocol, ctx.backend,
+                                          settings)
         for (_, spec, seed), run in zip(jobs, runs, strict=True):
             _RUN_CACHE[_cache_key(spec, protocol, seed, ctx.backend)] = run
-        where = (f"on the dask scheduler {settings.scheduler}" if settings.scheduler else
-                 "in this process" if settings.workers == 0 else "on a local dask cluster")
         ctx.record("training runs", f"a lasandbox sweep ({summary.planned} runs): {summary.ran} trained now"
                    + (f" {where}" if summary.ran else "") + f", {summary.skipped} read from the store "
                    f"{settings.store}")

@@ -22,6 +22,8 @@ Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
   the closed form; per "epoch": ``step`` and ``loss`` at ~50 points.
 * ``debug``: no training; sleeps ``seconds``, can fail on purpose or kill its
   own worker once. It exists to test the machinery and to measure its overhead.
+* ``paper-run`` (defined in :mod:`lasandbox.paper.sweep_runs`, loaded on first
+  use): one run of the paper's training figures; ``reproduce --full`` sweeps it.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ def get_task(task) -> SweepTask:
     if task not in TASKS and task in TASK_MODULES:
         importlib.import_module(TASK_MODULES[task])
     if task not in TASKS:
-        raise ValueError(f"unknown sweep task {task!r}; registered tasks: {', '.join(TASKS)}")
+        known = list(TASKS) + [name for name in TASK_MODULES if name not in TASKS]
+        raise ValueError(f"unknown sweep task {task!r}; registered tasks: {', '.join(known)}")
     return TASKS[task]
 
 
