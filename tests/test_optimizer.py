@@ -86,17 +86,21 @@ def reference_run(rule, params0, grads, **hp):
     return p
 
 
+# case -> (make(params, **kw), float64 hyperparameters); kw carries backend=.
 CASES = {
-    "sgd": (lambda ps: paddle.optimizer.SGD(0.1, parameters=ps), dict(lr=0.1)),
-    "sgd_l2": (lambda ps: paddle.optimizer.SGD(0.1, parameters=ps, weight_decay=0.01), dict(lr=0.1, wd=0.01)),
-    "momentum": (lambda ps: paddle.optimizer.Momentum(0.05, 0.9, parameters=ps), dict(lr=0.05, mu=0.9)),
+    "sgd": (lambda ps, **kw: paddle.optimizer.SGD(0.1, parameters=ps, **kw), dict(lr=0.1)),
+    "sgd_l2": (lambda ps, **kw: paddle.optimizer.SGD(0.1, parameters=ps, weight_decay=0.01, **kw),
+               dict(lr=0.1, wd=0.01)),
+    "momentum": (lambda ps, **kw: paddle.optimizer.Momentum(0.05, 0.9, parameters=ps, **kw), dict(lr=0.05, mu=0.9)),
     "nesterov_l2": (
-        lambda ps: paddle.optimizer.Momentum(0.05, 0.8, parameters=ps, use_nesterov=True,
-                                             weight_decay=paddle.regularizer.L2Decay(0.02)),
+        lambda ps, **kw: paddle.optimizer.Momentum(0.05, 0.8, parameters=ps, use_nesterov=True,
+                                                   weight_decay=paddle.regularizer.L2Decay(0.02), **kw),
         dict(lr=0.05, mu=0.8, nesterov=True, wd=0.02)),
-    "adam": (lambda ps: paddle.optimizer.Adam(0.01, parameters=ps), dict(lr=0.01)),
-    "adam_l2": (lambda ps: paddle.optimizer.Adam(0.01, parameters=ps, weight_decay=0.05), dict(lr=0.01, wd=0.05)),
-    "adamw": (lambda ps: paddle.optimizer.AdamW(0.01, parameters=ps, weight_decay=0.1), dict(lr=0.01, wd=0.1)),
+    "adam": (lambda ps, **kw: paddle.optimizer.Adam(0.01, parameters=ps, **kw), dict(lr=0.01)),
+    "adam_l2": (lambda ps, **kw: paddle.optimizer.Adam(0.01, parameters=ps, weight_decay=0.05, **kw),
+                dict(lr=0.01, wd=0.05)),
+    "adamw": (lambda ps, **kw: paddle.optimizer.AdamW(0.01, parameters=ps, weight_decay=0.1, **kw),
+              dict(lr=0.01, wd=0.1)),
 }
 
 
@@ -106,8 +110,7 @@ def test_update_rules_match_float64_formulas(case, backend):
     make_opt, hp = CASES[case]
     params = make_params()
     start = [p.numpy().copy() for p in params]
-    opt = make_opt(params)
-    opt.backend = backend
+    opt = make_opt(params, backend=backend)
     grads = run(opt, params, steps=6)
     rule = case.split("_")[0].replace("nesterov", "momentum")
     expected = reference_run(rule, start, grads, **hp)
@@ -197,6 +200,13 @@ def test_state_dict_roundtrip_and_rejects_bad_state():
     other.set_state_dict(state)
     np.testing.assert_array_equal(other._state["moment2"], opt._state["moment2"])
     assert other._step_counts.tolist() == [3, 3, 3]
+
+
+def test_backend_is_fixed_at_construction():
+    opt = paddle.optimizer.Adam(0.01, parameters=make_params(), backend="numpy")
+    with pytest.raises(AttributeError, match="chosen at construction.*backend='cpu'"):
+        opt.backend = "cpu"
+    assert opt.backend == "numpy"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import lasandbox as paddle
+from lasandbox import kernels
 
 FIXTURE = Path(__file__).parent / "fixtures" / "paddle_lookahead.npz"
 RTOL = 1e-5
@@ -24,15 +25,16 @@ with np.load(FIXTURE) as _f:
     REF = {key: _f[key] for key in _f.files}
 META = json.loads(REF["meta"].item())
 
-OPTIMIZERS = {
-    "sgd": lambda params: paddle.optimizer.SGD(learning_rate=0.1, parameters=params),
-    "momentum": lambda params: paddle.optimizer.Momentum(learning_rate=0.1, momentum=0.9, parameters=params),
-    "adam": lambda params: paddle.optimizer.Adam(learning_rate=0.01, parameters=params),
-    "adamw": lambda params: paddle.optimizer.AdamW(learning_rate=0.01, weight_decay=0.01, parameters=params),
-    "momentum_nesterov_l2": lambda params: paddle.optimizer.Momentum(
-        learning_rate=0.1, momentum=0.9, use_nesterov=True, weight_decay=0.001, parameters=params),
-    "adam_l2": lambda params: paddle.optimizer.Adam(learning_rate=0.01, weight_decay=0.001, parameters=params),
-    "sgd_l2": lambda params: paddle.optimizer.SGD(learning_rate=0.1, weight_decay=0.001, parameters=params),
+O = paddle.optimizer
+OPTIMIZERS = {  # name -> make(params, **kw); kw carries backend=
+    "sgd": lambda params, **kw: O.SGD(learning_rate=0.1, parameters=params, **kw),
+    "momentum": lambda params, **kw: O.Momentum(learning_rate=0.1, momentum=0.9, parameters=params, **kw),
+    "adam": lambda params, **kw: O.Adam(learning_rate=0.01, parameters=params, **kw),
+    "adamw": lambda params, **kw: O.AdamW(learning_rate=0.01, weight_decay=0.01, parameters=params, **kw),
+    "momentum_nesterov_l2": lambda params, **kw: O.Momentum(
+        learning_rate=0.1, momentum=0.9, use_nesterov=True, weight_decay=0.001, parameters=params, **kw),
+    "adam_l2": lambda params, **kw: O.Adam(learning_rate=0.01, weight_decay=0.001, parameters=params, **kw),
+    "sgd_l2": lambda params, **kw: O.SGD(learning_rate=0.1, weight_decay=0.001, parameters=params, **kw),
 }
 
 
@@ -53,8 +55,7 @@ def run_keys():
 
 def replay(model_name, opt_name, alpha_key, k_key, api, backend="cpu"):
     model = build_model(model_name)
-    inner = OPTIMIZERS[opt_name](model.parameters())
-    inner.backend = backend
+    inner = OPTIMIZERS[opt_name](model.parameters(), backend=backend)
     if alpha_key == "a_none":
         opt = inner
     else:
@@ -106,8 +107,10 @@ def test_matches_paddle_after_every_step():
         np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL, err_msg=name)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+@pytest.mark.parametrize("backend", ["numpy", "cpu"] + ([pytest.param("cuda", marks=pytest.mark.gpu)]
+                                                          if "cuda" in kernels.available_backends() else []))
 def test_backends_match_paddle(backend):
+    """Training through each kernel backend (cuda: the simulator without a GPU) matches Paddle's losses."""
     run = ["mlp", "adamw", "a0.5", "k3", "minimize"]
     prefix = "runs/" + "/".join(run)
     losses, trace = replay(*run, backend=backend)

@@ -65,8 +65,19 @@ class Optimizer:
             index += n
         self._state = {name: self._space.zeros() for name in self.state_names}
         self._step_counts = np.zeros(len(params), dtype=np.int64)
-        self.backend = "cpu" if backend == "auto" else backend
-        self._mirror = DeviceMirror(self._space, _kernels()) if self.backend == "cuda" else None
+        self._backend = "cpu" if backend == "auto" else backend
+        self._mirror = DeviceMirror(self._space, _kernels()) if self._backend == "cuda" else None
+
+    @property
+    def backend(self) -> str:
+        """The kernel backend, fixed at construction: on ``cuda`` the state lives on the device."""
+        return self._backend
+
+    @backend.setter
+    def backend(self, value):
+        # Switching would strand the state (and LookAhead's slow weights) on the wrong side of the bus.
+        raise AttributeError(f"an optimizer's backend is chosen at construction (backend={value!r} was given "
+                             f"afterwards; it stays {self._backend!r}): create it with backend={value!r}")
 
     # ------------------------------------------------------------ validation
     @staticmethod
