@@ -14,9 +14,11 @@ SIMULATED = CUDA and cuda_backend.is_simulator()
 REAL_GPU = CUDA and not SIMULATED
 HOST_SIZES = [1, 7, 1000, 2**15 + 3, SERIAL_THRESHOLD + 3]  # below and above the serial threshold
 SIM_SIZES = [1, 7, 300]  # the simulator runs one Python thread per element
+gpu = pytest.mark.gpu  # every cuda test carries it: `pytest -m gpu` on a GPU machine runs them all
 BACKEND_SIZES = [("numpy", n) for n in HOST_SIZES] + [("cpu", n) for n in HOST_SIZES] + (
-    [("cuda", n) for n in (SIM_SIZES if SIMULATED else HOST_SIZES + [2**20 + 1])] if CUDA else [])
-gpu = pytest.mark.gpu
+    [pytest.param("cuda", n, marks=gpu) for n in (SIM_SIZES if SIMULATED else HOST_SIZES + [2**20 + 1])]
+    if CUDA else [])
+HOST_AND_CUDA = ["numpy", "cpu"] + ([pytest.param("cuda", marks=gpu)] if CUDA else [])
 needs_real_gpu = pytest.mark.skipif(not REAL_GPU, reason="needs a real CUDA GPU (numba.cuda.is_available() is "
                                     "False, or only the simulator is on)")
 

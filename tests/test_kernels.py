@@ -2,23 +2,22 @@
 
 The cuda backend runs on numba's simulator when no GPU is present (tests/conftest.py
 sets NUMBA_ENABLE_CUDASIM before numba is imported), at small sizes only. Shared
-inputs and formulas: tests/kernel_cases.py; bad input and dispatch: test_kernels_api.py.
+inputs and formulas: tests/kernel_cases.py; edge values: test_kernels_edge.py; bad input and
+dispatch: test_kernels_api.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from kernel_cases import (  # tests/kernel_cases.py, beside this file
     ALPHA,
     B1,
     B2,
     BACKEND_SIZES,
     CASES,
-    CUDA,
     EPS,
+    HOST_AND_CUDA,
     LR,
     MU,
     WD,
@@ -70,7 +69,7 @@ def test_scalar_rules_run_as_plain_python_and_match_the_numpy_mirror():
     assert rules.sgd_rule(f32(1.0), f32(2.0), f32(0.5), f32(0.0)) == 0.0
 
 
-@pytest.mark.parametrize("backend", ["numpy", "cpu"] + (["cuda"] if CUDA else []))
+@pytest.mark.parametrize("backend", HOST_AND_CUDA)
 def test_several_steps_with_periodic_sync_match_reference(backend):
     size = 257
     arrays = random_arrays(size, seed=5)
@@ -111,66 +110,3 @@ def test_lookahead_sync_is_exact_at_alpha_0_and_1():
         fast, s = p.copy(), slow.copy()
         kernels.lookahead_sync(fast, s, 0.0, backend=backend)
         np.testing.assert_array_equal(fast, slow)
-
-
-# ------------------------------------------------------------------ edge values (hypothesis)
-EDGE = st.sampled_from([0.0, -0.0, 1e-38, -1e-30, 1e-20, 3e-8, 1.0, -2.5, 1e10, -1e19, 1e20, 3e38])
-HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _edge_arrays(grads, params, ms, vs):
-    n = min(len(grads), len(params), len(ms), len(vs))
-    as32 = [np.array(x[:n], dtype=np.float32) for x in (params, grads, ms, vs)]
-    as32[3] = np.abs(as32[3])
-    return [*as32, np.linspace(-1, 1, n, dtype=np.float32)]
-
-
-@HYPOTHESIS
-@given(grads=st.lists(EDGE, min_size=1, max_size=9), params=st.lists(EDGE, min_size=1, max_size=9),
-       ms=st.lists(EDGE, min_size=1, max_size=9), vs=st.lists(EDGE, min_size=1, max_size=9),
-       case=st.sampled_from(CASES), fused=st.booleans())
-def test_cpu_matches_reference_on_edge_values(grads, params, ms, vs, case, fused):
-    arrays = _edge_arrays(grads, params, ms, vs)
-    got, want = run_on("cpu", case, arrays, fused), run_on("numpy", case, arrays, fused)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=0, equal_nan=True)  # inf/nan in the same places
-
-
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(grads=st.lists(EDGE, min_size=1, max_size=4), params=st.lists(EDGE, min_size=1, max_size=4),
-       case=st.sampled_from(CASES))
-def test_cuda_matches_reference_on_edge_values(grads, params, case):
-    if not CUDA:
-        pytest.skip("no cuda backend (numba.cuda.is_available() is False)")
-    arrays = _edge_arrays(grads, params, params, grads)
-    got, want = run_on("cuda", case, arrays, True), run_on("numpy", case, arrays, True)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=0, equal_nan=True)
-
-
-@HYPOTHESIS
-@given(params=st.lists(EDGE, min_size=1, max_size=9), backend=st.sampled_from(["numpy", "cpu"]))
-def test_zero_gradient_and_zero_state_leave_params_unchanged(params, backend):
-    p = np.array(params, dtype=np.float32)
-    zeros = [np.zeros_like(p) for _ in range(3)]
-    for step_fn in (lambda q, z: kernels.sgd_step(q, z[0], LR, backend=backend),
-                    lambda q, z: kernels.momentum_step(q, z[0], z[1], LR, MU, nesterov=True, backend=backend),
-                    lambda q, z: kernels.adam_step(q, z[0], z[1], z[2], LR, 1, backend=backend)):
-        q = p.copy()
-        step_fn(q, [z.copy() for z in zeros])
-        np.testing.assert_array_equal(q, p)
-
-
-@HYPOTHESIS
-@given(grads=st.lists(EDGE.filter(lambda x: x != 0 and abs(x) < 1e19), min_size=1, max_size=9),
-       backend=st.sampled_from(["numpy", "cpu"]))
-def test_first_adam_step_moves_each_param_by_about_lr(grads, backend):
-    # At step 1, m/sqrt(v) = g/|g|: Adam moves every coordinate by lr (less where |g| ~ eps).
-    g = np.array(grads, dtype=np.float32)
-    p, m, v = np.zeros_like(g), np.zeros_like(g), np.zeros_like(g)
-    kernels.adam_step(p, g, m, v, 0.01, 1, backend=backend)
-    assert np.all(np.abs(p) <= 0.01 * (1 + 1e-6))
-    big = np.abs(g) > 1e-4
-    np.testing.assert_allclose(p[big], -0.01 * np.sign(g[big]), rtol=1e-5)
-
-

@@ -89,6 +89,7 @@ def test_bad_input_raises_a_named_error_and_writes_nothing():
             np.testing.assert_array_equal(a, b, err_msg=f"{description} wrote to an array")
 
 
+@gpu
 @pytest.mark.skipif(not CUDA, reason="no cuda backend (numba.cuda.is_available() is False)")
 def test_cuda_bad_input_raises_and_writes_nothing():
     host = random_arrays(8, seed=12)
@@ -162,6 +163,7 @@ def test_backends_resolution_and_helpers():
             kernels.to_device(dev)
 
 
+@gpu
 @pytest.mark.skipif(not CUDA, reason="no cuda backend (numba.cuda.is_available() is False)")
 def test_cuda_step_is_one_launch_and_auto_picks_cuda(monkeypatch):
     launches = []

@@ -112,6 +112,22 @@ def test_gpu_code_path_runs_on_the_simulator(tmp_path, monkeypatch):
     assert len(stored) == 1
     header, gpu_rows = bench_plot.read_csv(stored[0])
     assert header["device"] and {row["backend"] for row in gpu_rows} >= {"cuda", "cuda-d2d-copy"}
+    assert "numba " in header["versions"]
+    # The same device's file in the output folder and in the data folder is drawn once.
+    assert [p.name for p in bench_plot.stored_gpu_files([data_dir, tmp_path / "out"])].count(stored[0].name) == 1
+
+
+def test_a_torch_tensor_that_cannot_export_its_interface_gets_a_named_type_error():
+    from lasandbox.kernels import checks
+
+    class RequiresGrad:  # what a PyTorch CUDA tensor with requires_grad=True does
+        @property
+        def __cuda_array_interface__(self):
+            raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires grad")
+
+    assert checks.is_device_array(RequiresGrad())
+    with pytest.raises(TypeError, match="param cannot be shared.*detach"):
+        checks.device_arrays([("param", RequiresGrad())], written={"param"})
 
 
 def test_round_robin_cleans_the_cache_before_each_single_call_sample_only():

@@ -126,7 +126,8 @@ def write_outputs(rows, out_dir, gpu_data_dir=None):
     gpu_rows = [row for row in rows if row["backend"] in GPU_BACKENDS]
     extra_dirs = []
     if gpu_rows:
-        header = dict(header, device=bench_gpu.device_name())
+        header = dict(header, device=bench_gpu.device_name(),
+                      versions=", ".join(filter(None, [header["versions"], bench_gpu.gpu_versions()])))
         slug = re.sub(r"[^A-Za-z0-9]+", "_", header["device"]).strip("_").lower()
         for folder in [out_dir] + ([Path(gpu_data_dir)] if gpu_data_dir else []):
             bench_plot.write_csv(folder / f"kernels_gpu_{slug}.csv", gpu_rows, header)
@@ -309,6 +310,9 @@ def main(argv=None):
     print(f"machine: {machine_label()}; backends: {', '.join(backends)}; rounds: {args.rounds}; "
           f"load average {load_average()} (other processes add noise; each number is a minimum)")
     rows = run_benchmark(args.sizes, backends, args.rounds, kernels=KERNELS)
+    # Written before the side measurements, which can take minutes: a lent GPU's rows must not be
+    # lost to a time limit or an error after them.
+    figure = write_outputs(rows, args.out, args.gpu_data_dir)
     extras = {}
     if not args.no_extras:
         # More --rounds also means more rounds here (never fewer than these defaults; --quick keeps its own).
@@ -321,7 +325,6 @@ def main(argv=None):
     print(f"\nload average at the end: {load_average()}\ntargets:")
     for line in target_lines(rows, extras):
         print("  " + line)
-    figure = write_outputs(rows, args.out, args.gpu_data_dir)
     print(f"\nwrote {Path(args.out) / 'kernels.csv'} and {figure}")
     return 0
 

@@ -13,7 +13,10 @@ Measured in one process, interleaved round-robin like the CPU part:
 
 A sample is the wall time of ``repeats`` calls followed by a device-wide
 synchronise (numba and PyTorch share the primary CUDA context), so launch
-overhead counts, as it does for a user.
+overhead counts, as it does for a user. A sample of one call (large arrays)
+starts after a 256 MB device copy has evicted the L2 cache (50 MB on an H100),
+as the CPU side cleans its caches; small arrays, timed many calls per sample,
+run from L2, as they would in a training loop.
 """
 
 from __future__ import annotations
@@ -31,6 +34,28 @@ COPY_BYTES = 8
 def gpu_present() -> bool:
     """A real GPU (the simulator is far too slow to benchmark and says nothing about speed)."""
     return cuda_backend.is_available() and not cuda_backend.is_simulator()
+
+
+def gpu_versions() -> str:
+    """numba-cuda, the CUDA driver and PyTorch's CUDA, for the GPU csv's header (what is known)."""
+    from importlib import metadata
+
+    parts = []
+    for package in ("numba-cuda", "cupy-cuda12x", "cupy-cuda13x"):
+        try:
+            parts.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            pass
+    try:
+        from numba.cuda.cudadrv.driver import driver
+
+        parts.append("CUDA driver {}.{}".format(*driver.get_version()))
+    except Exception:  # noqa: BLE001 - a header detail must not fail the run
+        pass
+    torch = _torch_cuda()
+    if torch is not None:
+        parts.append(f"torch CUDA {torch.version.cuda}")
+    return ", ".join(parts)
 
 
 def device_name() -> str:
@@ -54,11 +79,29 @@ def _device_buffers(host):
     return Buffers(*(cuda.to_device(array) for array in (host.param, host.grad, host.m, host.v, host.slow)))
 
 
-def _time(cases, rounds, sample_seconds=2e-3, max_repeats=200):
+class L2Cleaner:
+    """Copies 128 MB between two device buffers: afterwards no timed array is left in the L2 cache."""
+
+    def __init__(self, megabytes=128):
+        from numba import cuda
+
+        self.source = cuda.device_array(megabytes * 2**18, dtype=np.float32)
+        self.target = cuda.device_array_like(self.source)
+
+    def __call__(self):
+        from numba import cuda
+
+        self.target.copy_to_device(self.source)
+        cuda.synchronize()
+
+
+def _time(cases, rounds, sample_seconds=2e-3, max_repeats=200, clean_cache=None):
     """``bench_cases.time_round_robin`` for device work: every sample ends with a device-wide sync."""
     from numba import cuda
 
     def timed(case, count):
+        if clean_cache is not None and count == 1:
+            clean_cache()
         start = time.perf_counter()
         for _ in range(count):
             case.run()
@@ -129,7 +172,7 @@ def run_gpu(sizes, kernels, rounds, progress_update=None):
     from numba import cuda
 
     torch = _torch_cuda()
-    rows = []
+    rows, cleaner = [], L2Cleaner()
     for size in sizes:
         host = Buffers.random(size, seed=4)
         d = _device_buffers(host)
@@ -149,7 +192,7 @@ def run_gpu(sizes, kernels, rounds, progress_update=None):
 
         # Pageable copies of 7 arrays take long at large sizes, and vary little: fewer rounds.
         cases.append(Case("adam", "cuda+transfers", with_transfers, max_rounds=3 if size >= 2**22 else 10**9))
-        _time(cases, rounds)
+        _time(cases, rounds, clean_cache=cleaner)
         best = {(case.kernel, case.backend): case.best for case in cases}
         copy_gbps = COPY_BYTES * size / best[("copy", "cuda-d2d-copy")] / 1e9
         for case in cases:

@@ -60,13 +60,17 @@ def read_csv(path):
 
 
 def stored_gpu_files(extra_dirs=()):
-    """Committed GPU measurement files: ``benchmarks/data`` of this checkout, plus ``extra_dirs``."""
+    """Committed GPU measurement files: ``benchmarks/data`` of this checkout, plus ``extra_dirs``.
+
+    One file per device name: a copy of the same device's file in a later
+    folder (``figures/`` next to ``benchmarks/data``) is not drawn twice.
+    """
     dirs = [Path(__file__).resolve().parents[2] / "benchmarks" / "data", *map(Path, extra_dirs)]
     seen, files = set(), []
     for folder in dirs:
         for path in sorted(folder.glob("kernels_gpu_*.csv")) if folder.is_dir() else []:
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
+            if path.name not in seen:
+                seen.add(path.name)
                 files.append(path)
     return files
 

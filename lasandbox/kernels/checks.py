@@ -20,7 +20,12 @@ BACKENDS = ("auto", "numpy", "cpu", "cuda")
 
 def is_device_array(array) -> bool:
     """True for numba device arrays (also the simulator's) and ``__cuda_array_interface__`` objects."""
-    return getattr(array, "__cuda_ndarray__", False) or hasattr(array, "__cuda_array_interface__")
+    if getattr(array, "__cuda_ndarray__", False):
+        return True
+    try:
+        return hasattr(array, "__cuda_array_interface__")
+    except Exception:  # e.g. a PyTorch CUDA tensor that requires grad refuses to export (RuntimeError)
+        return True
 
 
 def real(name, value, low=0.0, high=math.inf, high_open=False) -> float:
@@ -101,7 +106,12 @@ def device_arrays(named_arrays, written) -> None:
             raise TypeError(f"{name} must be a device array for backend 'cuda' (numba device array or an "
                             f"object with __cuda_array_interface__), got {type(array).__name__}: "
                             f"copy it with to_device() or use backend='cpu'")
-        dtype, shape, contiguous, readonly = _device_layout(array)
+        try:
+            dtype, shape, contiguous, readonly = _device_layout(array)
+        except (AttributeError, KeyError, TypeError) as err:
+            raise TypeError(f"{name}: its __cuda_array_interface__ is unusable ({err})") from None
+        except RuntimeError as err:  # PyTorch: "Can't get __cuda_array_interface__ on Variable that requires grad"
+            raise TypeError(f"{name} cannot be shared with the kernel ({err}); pass tensor.detach()") from None
         if dtype != FLOAT32:
             raise TypeError(f"{name} must have dtype float32, got {dtype}")
         if len(shape) != 1:

@@ -5,8 +5,11 @@ It takes numba device arrays or anything exposing ``__cuda_array_interface__``
 wraps such objects as device-array views, so nothing is copied. Importing this
 module does not import ``numba.cuda``; the first kernel call does.
 
-Kernels run on numba's default stream. A PyTorch tensor that advertises its
-stream in ``__cuda_array_interface__`` is synchronised with it by numba first.
+Kernels run on numba's default stream. An array that advertises its stream in
+``__cuda_array_interface__`` (CuPy does) is synchronised with it by numba
+before the launch. PyTorch exports no stream: work queued on a non-default
+``torch.cuda.Stream`` must be synchronised by the caller first. A tensor that
+requires grad does not export the interface at all: pass ``tensor.detach()``.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ def is_available() -> bool:
 
 def is_simulator() -> bool:
     """Whether numba.cuda is numba's CPU simulator (NUMBA_ENABLE_CUDASIM=1)."""
-    return bool(numba_config.ENABLE_CUDASIM)
+    # getattr: numba-cuda keeps its own config, and numba's attribute may go away with it.
+    return bool(getattr(numba_config, "ENABLE_CUDASIM", 0))
 
 
 def _launch(kernel, size, *args):
