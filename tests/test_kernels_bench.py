@@ -155,3 +155,14 @@ def test_timed_arrays_hold_distinct_values_in_every_page():
     cleaner = CacheCleaner(megabytes=1)
     assert cleaner.buffer.nbytes == 2**20
     cleaner()
+
+
+def test_without_matplotlib_the_csv_is_still_written(tmp_path, monkeypatch, capsys):
+    def no_matplotlib(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+
+    rows = bench.run_benchmark(sizes=[6], backends=["numpy"], rounds=1, kernels=["sgd"], show_progress=False)
+    monkeypatch.setattr(bench_plot, "plot_kernels", no_matplotlib)
+    assert bench.write_outputs(rows, tmp_path) is None
+    assert (tmp_path / "kernels.csv").exists() and not (tmp_path / "kernels.png").exists()
+    assert "no figure" in capsys.readouterr().out
