@@ -14,7 +14,7 @@ Measured in one process, interleaved round-robin like the CPU part:
 A sample is the wall time of ``repeats`` calls followed by a device-wide
 synchronise (numba and PyTorch share the primary CUDA context), so launch
 overhead counts, as it does for a user. A sample of one call (large arrays)
-starts after a 256 MB device copy has evicted the L2 cache (50 MB on an H100),
+starts after a 128 MB device-to-device copy has evicted the L2 cache (50 MB on an H100),
 as the CPU side cleans its caches; small arrays, timed many calls per sample,
 run from L2, as they would in a training loop.
 """
