@@ -196,7 +196,8 @@ def calls_per_sample(size):
     return max(1, 2**19 // max(size, 1))
 
 
-def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1e-3, clean_cache=None):
+def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1e-3, clean_cache=None,
+                     finish=None):
     """Time every case ``rounds`` times, interleaved, keeping each case's fastest call.
 
     Interleaving means a burst of load from other processes slows one sample of
@@ -204,15 +205,22 @@ def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1
     least disturbed by that noise. Each case is run once first (compilation,
     caches) and timed once to choose its calls per sample: about
     ``sample_seconds`` worth, at most ``max_repeats``. ``clean_cache`` (e.g. a
-    :class:`CacheCleaner`) runs untimed before every sample of one call.
+    :class:`CacheCleaner`) runs untimed before every sample of one call;
+    ``finish`` (e.g. a device synchronise) ends every timed sample, inside the clock.
     """
+
+    def timed(case, count):
+        start = time.perf_counter()
+        for _ in range(count):
+            case.run()
+        if finish is not None:
+            finish()
+        return (time.perf_counter() - start) / count
+
     repeats = {}
     for case in cases:
-        case.run()
-        start = time.perf_counter()
-        case.run()
-        single = time.perf_counter() - start
-        repeats[id(case)] = int(min(max_repeats, max(1, sample_seconds // max(single, 1e-9))))
+        timed(case, 1)
+        repeats[id(case)] = int(min(max_repeats, max(1, sample_seconds // max(timed(case, 1), 1e-9))))
     for round_index in range(rounds):
         # Rotate the order so no case always runs right after the same neighbour.
         shift = round_index % len(cases)
@@ -222,10 +230,7 @@ def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1
             count = repeats[id(case)]
             if clean_cache is not None and count == 1:
                 clean_cache()
-            start = time.perf_counter()
-            for _ in range(count):
-                case.run()
-            case.best = min(case.best, (time.perf_counter() - start) / count)
+            case.best = min(case.best, timed(case, count))
         if on_round is not None:
             on_round()
     return cases

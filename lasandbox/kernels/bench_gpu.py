@@ -21,12 +21,10 @@ run from L2, as they would in a training loop.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from lasandbox.kernels import api, cuda_backend
-from lasandbox.kernels.bench_cases import ALPHA, KERNEL_BYTES, LR, STEP, Buffers, Case
+from lasandbox.kernels.bench_cases import ALPHA, KERNEL_BYTES, LR, STEP, Buffers, Case, time_round_robin
 
 COPY_BYTES = 8
 
@@ -95,29 +93,12 @@ class L2Cleaner:
         cuda.synchronize()
 
 
-def _time(cases, rounds, sample_seconds=2e-3, max_repeats=200, clean_cache=None):
+def _time(cases, rounds, clean_cache=None):
     """``bench_cases.time_round_robin`` for device work: every sample ends with a device-wide sync."""
     from numba import cuda
 
-    def timed(case, count):
-        if clean_cache is not None and count == 1:
-            clean_cache()
-        start = time.perf_counter()
-        for _ in range(count):
-            case.run()
-        cuda.synchronize()
-        return (time.perf_counter() - start) / count
-
-    repeats = {}
-    for case in cases:
-        timed(case, 1)  # compiles, allocates, warms caches
-        repeats[id(case)] = int(min(max_repeats, max(1, sample_seconds // max(timed(case, 1), 1e-9))))
-    for round_index in range(rounds):
-        shift = round_index % len(cases)
-        for case in cases[shift:] + cases[:shift]:
-            if round_index < case.max_rounds:
-                case.best = min(case.best, timed(case, repeats[id(case)]))
-    return cases
+    return time_round_robin(cases, rounds, max_repeats=200, sample_seconds=2e-3, clean_cache=clean_cache,
+                            finish=cuda.synchronize)
 
 
 def _cuda_kernel_cases(d, kernels):
