@@ -72,12 +72,14 @@ def test_side_measurements_run_at_toy_sizes():
     assert len(sizes) == 20 and 9_000 < sum(sizes) < 11_000 and min(sizes) >= 1
     many = bench_extras.many_tensors(rounds=1, count=5, total=5_000)
     assert many["tensors"] == 5 and many["cpu-flat"] > 0 and many["numpy-per-tensor"] > 0
+    assert many["optimizer-step"] > 0
     small = bench_extras.small_arrays(size=100, rounds=1, kernels=["adam"])
     assert small[("adam", "cpu")] > 0 and small[("adam", "cpu-unvalidated")] > 0
     crossover, table = bench_extras.serial_parallel_crossover(exponents=[10], rounds=1)
     assert set(crossover) == {"adam", "sgd", "sync"} and 10 in table
     lines = bench.target_lines([], {"many_tensors": many, "small_arrays": small, "crossover": crossover})
     assert any("per-tensor loop of the numpy backend" in line for line in lines)
+    assert any("lasandbox.optimizer.Adam(backend='cpu').step()" in line for line in lines)
 
 
 @pytest.mark.slow

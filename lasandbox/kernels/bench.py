@@ -212,6 +212,9 @@ def target_lines(rows, extras):
                 f"({flat * 1e3:.2f} ms): {many['numpy-per-tensor'] / flat:.1f}x faster than a per-tensor loop of "
                 f"the numpy backend (target >= 10) [{many['numpy-per-tensor-inplace'] / flat:.1f}x than a "
                 f"hand-tuned in-place numpy loop]")
+        if "optimizer-step" in many:
+            line += (f"; lasandbox.optimizer.Adam(backend='cpu').step() {many['optimizer-step'] * 1e3:.2f} ms: "
+                     f"{many['numpy-per-tensor'] / many['optimizer-step']:.1f}x")
         if "torch-foreach" in many:
             line += (f", {many['torch-foreach'] / flat:.2f}x faster than torch foreach Adam (target > 1)"
                      f" [torch fused: {many['torch-fused'] / flat:.2f}x]")

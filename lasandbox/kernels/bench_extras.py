@@ -54,6 +54,7 @@ def many_tensors(rounds=10, count=200, total=5_000_000):
 
     cases = [Case("adam", "cpu-flat", lambda: api.adam_step(flat.param, flat.grad, flat.m, flat.v, LR, STEP,
                                                             backend="cpu")),
+             Case("adam", "optimizer-step", _optimizer_adam_over(views)),
              Case("adam", "numpy-per-tensor", numpy_loop),
              Case("adam", "numpy-per-tensor-inplace", _inplace_numpy_adam_over(views))]
     try:
@@ -62,6 +63,22 @@ def many_tensors(rounds=10, count=200, total=5_000_000):
         pass
     time_round_robin(cases, rounds, 1)
     return {"values": int(sum(sizes)), "tensors": count, **{case.backend: case.best for case in cases}}
+
+
+def _optimizer_adam_over(views):
+    """``lasandbox.optimizer.Adam(backend="cpu").step`` over 200 Parameters: the kernel plus the optimizer's
+    per-step Python work (which parameters have gradients, groups, step counts, learning rate)."""
+    from lasandbox.nn import Parameter
+    from lasandbox.optimizer import Adam
+
+    params = []
+    for p, g in zip(views[0], views[1], strict=True):
+        weight = Parameter(p.copy())
+        weight._grad = g.copy()
+        params.append(weight)
+    opt = Adam(learning_rate=LR, parameters=params, backend="cpu")
+    opt.step()  # the optimizer copies values and gradients into its own flat buffers; states now non-zero
+    return opt.step
 
 
 def _inplace_numpy_adam_over(views):
