@@ -74,7 +74,20 @@ def _bad_calls(p, g, m, v, s):
         ("sync fast is slow", lambda: kernels.lookahead_sync(p, p, 0.5, backend="cpu"), ValueError,
          ["fast", "slow"]),
         ("unknown backend", lambda: kernels.sgd_step(p, g, 0.1, backend="gpu"), ValueError, ["backend"]),
+        ("v None", lambda: kernels.adam_step(p, g, m, None, 0.1, 1, backend="numpy"), TypeError, ["v", "None"]),
+        ("param None", lambda: kernels.sgd_step(None, g, 0.1, backend="cpu"), TypeError, ["param", "None"]),
+        ("fast None", lambda: kernels.lookahead_sync(None, s, 0.5), TypeError, ["fast", "None"]),
+        ("subclass param, short grad", lambda: kernels.sgd_step(p.view(_Subclass), short, 0.1, backend="cpu"),
+         ValueError, ["grad", "shape"]),
+        ("step beyond int64", lambda: kernels.adam_step(p, g, m, v, 0.1, 10**400, backend="cpu"), ValueError,
+         ["step", "401 digits"]),
+        ("slow is a view of param", lambda: kernels.sgd_step(p, g, 0.1, slow=p.view(), backend="cpu"), ValueError,
+         ["param", "slow", "same memory"]),
     ]
+
+
+class _Subclass(np.ndarray):
+    """A user's ndarray subclass (np.memmap is one too)."""
 
 
 def test_bad_input_raises_a_named_error_and_writes_nothing():
@@ -87,6 +100,38 @@ def test_bad_input_raises_a_named_error_and_writes_nothing():
             assert word in str(raised.value), f"{description}: {raised.value!r} should mention {word!r}"
         for a, b in zip(arrays, before, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=f"{description} wrote to an array")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_arrays_sharing_memory_are_rejected_unless_one_is_only_read(backend):
+    buffer = np.arange(11, dtype=np.float32)
+    before = buffer.copy()
+    with pytest.raises(ValueError, match=r"fast and slow overlap in memory \(shifted by 4 bytes\): the kernel writes"):
+        kernels.lookahead_sync(buffer[:10], buffer[1:], 0.5, backend=backend)
+    p, g = buffer[:10], buffer[1:]  # grad shifted under param: the result would depend on the loop order
+    with pytest.raises(ValueError, match="param and grad overlap in memory.*writes param while reading"):
+        kernels.sgd_step(p, g, 0.1, backend=backend)
+    raw = bytearray(before.tobytes())  # two foreign-buffer arrays over one memory
+    a, b = np.frombuffer(raw, np.float32)[:10], np.frombuffer(raw, np.float32)[1:]
+    with pytest.raises(ValueError, match="overlap"):
+        kernels.lookahead_sync(a, b, 0.5, backend=backend)
+    np.testing.assert_array_equal(buffer, before)
+    assert bytes(raw) == before.tobytes()
+    # Element-wise reading of the memory being written is well defined: grad is param.
+    p = random_arrays(10, seed=13)[0]
+    expected = p.copy()
+    kernels.sgd_step(expected, expected.copy(), 0.1, backend="numpy")
+    kernels.sgd_step(p, p.view(), 0.1, backend=backend)
+    np.testing.assert_array_equal(p, expected)
+
+
+def test_ndarray_subclasses_are_checked_and_updated_like_arrays():
+    p, g = random_arrays(10, seed=14)[:2]
+    expected = p.copy()
+    kernels.sgd_step(expected, g, 0.1, backend="numpy")
+    sub = p.view(_Subclass)
+    kernels.sgd_step(sub, g, 0.1, backend="cpu")
+    np.testing.assert_array_equal(p, expected)
 
 
 @gpu
@@ -103,6 +148,12 @@ def test_cuda_bad_input_raises_and_writes_nothing():
         kernels.adam_step(*dev[:4], 0.1, 1, beta1=1.5)
     with pytest.raises(TypeError, match="device array"):
         kernels.sgd_step(dev[0], dev[1], 0.1, backend="cpu")
+    with pytest.raises(TypeError, match="grad is a device array, but this call runs on the host"):
+        kernels.sgd_step(host[0], dev[1], 0.1)  # auto follows param, a host array
+    with pytest.raises(TypeError, match="v must be a device array for backend 'cuda', got None"):
+        kernels.adam_step(dev[0], dev[1], dev[2], None, 0.1, 1)
+    with pytest.raises(ValueError, match="m and v are the same memory"):
+        kernels.adam_step(dev[0], dev[1], dev[2], dev[2], 0.1, 1)
     for a, d in zip(host, dev, strict=True):
         np.testing.assert_array_equal(kernels.to_host(d), a)
 
@@ -110,9 +161,9 @@ def test_cuda_bad_input_raises_and_writes_nothing():
 class FakeInterfaceArray:
     """Only ``__cuda_array_interface__``, as CuPy arrays and PyTorch CUDA tensors expose it."""
 
-    def __init__(self, shape=(4,), typestr="<f4", strides=None, readonly=False):
+    def __init__(self, shape=(4,), typestr="<f4", strides=None, readonly=False, address=0):
         self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "strides": strides,
-                                         "data": (0, readonly), "version": 3}
+                                         "data": (address, readonly), "version": 3}
 
 
 def test_device_array_checks_read_the_cuda_array_interface():
@@ -129,6 +180,20 @@ def test_device_array_checks_read_the_cuda_array_interface():
             checks.device_arrays([("param", good), ("grad", bad)], {"param"})
     with pytest.raises(ValueError, match="read-only"):
         checks.device_arrays([("param", FakeInterfaceArray(readonly=True))], {"param"})
+    # Device addresses: the same elements may be read and written, but not written twice or shifted.
+    checks.device_arrays([("param", FakeInterfaceArray(address=4096)), ("grad", FakeInterfaceArray(address=4096))],
+                         {"param"})
+    checks.device_arrays([("param", FakeInterfaceArray(address=4096)), ("grad", FakeInterfaceArray(address=4112))],
+                         {"param"})  # 16 bytes apart: adjacent, not overlapping
+    with pytest.raises(ValueError, match="param and slow are the same memory"):
+        checks.device_arrays([("param", FakeInterfaceArray(address=4096)), ("slow", FakeInterfaceArray(address=4096))],
+                             {"param", "slow"})
+    with pytest.raises(ValueError, match="shifted by 8 bytes"):
+        checks.device_arrays([("param", FakeInterfaceArray(address=4096)), ("grad", FakeInterfaceArray(address=4104))],
+                             {"param"})
+    with pytest.raises(TypeError, match="grad must be a device array .* got None"):
+        checks.device_arrays([("param", good), ("grad", None)], {"param"})
+    checks.device_arrays([("param", good), ("slow", None)], {"param"})  # slow is optional
     assert kernels.resolve_backend("auto", good) == "cuda"
 
 

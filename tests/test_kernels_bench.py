@@ -89,7 +89,10 @@ def test_startup_measurement_reports_cold_and_cached_first_steps():
     assert cold["compiled_at_import"] == [] and cold["cuda_imported"] is False
     assert warm["first_step_large"] < cold["first_step_large"]
     assert np.isfinite(warm["first_step_small"]) and result["after_setup"]["warm"]["numba_setup"] > 0
-    assert any("ratio" in line for line in bench.target_lines([], {"startup": result}))
+    scipy = result["after_scipy"]
+    assert scipy["warm"]["first_step_large"] < scipy["cold"]["first_step_large"]
+    lines = bench.target_lines([], {"startup": result})
+    assert any("ratio" in line for line in lines) and any("already imported scipy" in line for line in lines)
 
 
 def test_gpu_code_path_runs_on_the_simulator(tmp_path, monkeypatch):

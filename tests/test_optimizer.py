@@ -142,6 +142,73 @@ def test_parameters_without_gradient_are_skipped():
     assert opt._step_counts.tolist() == [1, 0, 1]
 
 
+def _gradient_step(opt, params, grads):
+    """Backpropagate ``sum(p * g)`` over the parameters in ``grads`` ({index: g}), step, drop the gradients."""
+    loss = None
+    for i, g in grads.items():
+        term = (params[i] * paddle.to_tensor(g)).sum()
+        loss = term if loss is None else loss + term
+    loss.backward()
+    opt.step()
+    opt.clear_grad(set_to_zero=False)  # (zeroed gradients would still count as gradients and step)
+
+
+_SHAPES = [(3,), (4,), (2, 2), (5,)]
+_SCHEDULE = [[0, 1, 2, 3], [0, 2, 3], [0, 1, 2, 3], [1, 2], [0, 1, 2, 3]]  # which parameters get a gradient
+
+
+@pytest.mark.parametrize("name, calls_when_all_step", [("Adam", 3), ("SGD", 1), ("Momentum", 1)])
+def test_uneven_step_counts_still_batch_adjacent_parameters(monkeypatch, name, calls_when_all_step):
+    rng = np.random.default_rng(4)
+    params = [nn.Parameter(rng.standard_normal(s).astype(np.float32)) for s in _SHAPES]
+    opt = getattr(paddle.optimizer, name)(0.1, parameters=params)
+    kernel = {"Adam": "adam_step", "SGD": "sgd_step", "Momentum": "momentum_step"}[name]
+    calls = []
+    original = getattr(kernels, kernel)
+    monkeypatch.setattr(kernels, kernel, lambda *a, **k: (calls.append(a[0].size), original(*a, **k))[1])
+    per_step = []
+    for which in _SCHEDULE:
+        calls.clear()
+        _gradient_step(opt, params, {i: rng.standard_normal(_SHAPES[i]).astype(np.float32) for i in which})
+        per_step.append(list(calls))
+    assert opt._step_counts.tolist() == [4, 4, 5, 4]
+    # Step 1: one call over all 16 values. Parameter 1 then lags one step behind for good: Adam (whose
+    # bias correction depends on the count) makes one call per run of equal counts, [0] [1] [2, 3];
+    # SGD and Momentum ignore the count and still make one call.
+    assert per_step[0] == [16]
+    assert len(per_step[2]) == len(per_step[4]) == calls_when_all_step
+    assert sum(per_step[2]) == 16 and per_step[1] == [3, 9]
+    assert per_step[3] == ([4, 4] if name == "Adam" else [8])  # parameters 1 and 2: counts 2 and 3
+
+
+@pytest.mark.parametrize("name", ["Adam", "SGD", "Momentum"])
+def test_uneven_step_counts_match_one_optimizer_per_parameter(name):
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal(s).astype(np.float32) for s in _SHAPES]
+    params = [nn.Parameter(v.copy()) for v in values]
+    alone = [nn.Parameter(v.copy()) for v in values]
+    opt = getattr(paddle.optimizer, name)(0.1, parameters=params)
+    singles = [getattr(paddle.optimizer, name)(0.1, parameters=[p]) for p in alone]
+    for which in _SCHEDULE:
+        grads = {i: rng.standard_normal(_SHAPES[i]).astype(np.float32) for i in which}
+        _gradient_step(opt, params, grads)
+        for i in which:
+            _gradient_step(singles[i], [alone[i]], {0: grads[i]})
+    for batched, single in zip(params, alone, strict=True):
+        np.testing.assert_array_equal(batched.numpy(), single.numpy())
+
+
+def test_cuda_backend_without_a_gpu_is_a_named_error_before_anything_moves(monkeypatch):
+    from lasandbox.kernels import api
+
+    monkeypatch.setattr(api, "_cuda_available", False)
+    params = make_params()
+    values = [p._value for p in params]
+    with pytest.raises(ValueError, match="backend 'cuda' is not available"):
+        paddle.optimizer.Adam(0.1, parameters=params, backend="cuda")
+    assert all(p._value is v for p, v in zip(params, values, strict=True))  # not moved into a flat buffer
+
+
 def test_minimize_uses_existing_gradients_and_subsets():
     params = make_params()
     opt = paddle.optimizer.SGD(0.1, parameters=params)

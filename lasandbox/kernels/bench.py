@@ -252,6 +252,11 @@ def _startup_lines(startup):
     lines.append(f"  of which numba's own per-process set-up (no cache removes it) ~{setup:.3f} s; after it, "
                  f"the step costs cold {after['cold']['first_step_large']:.3f} s, cached "
                  f"{after['warm']['first_step_large']:.3f} s, ratio {kernel_ratio:.3f}")
+    scipy = startup.get("after_scipy")
+    if scipy:
+        scipy_cold, scipy_warm = scipy["cold"]["first_step_large"], scipy["warm"]["first_step_large"]
+        lines.append(f"  in a process that has already imported scipy.linalg (e.g. loaded scikit-learn data): "
+                     f"cold {scipy_cold:.3f} s, cached {scipy_warm:.3f} s, ratio {scipy_warm / scipy_cold:.3f}")
     lines.append(f"first adam step at 1000 elements (after the 2^20 one): cold {cold['first_step_small']:.4f} s, "
                  f"cached {warm['first_step_small']:.4f} s")
     return lines

@@ -36,10 +36,13 @@ def real(name, value, low=0.0, high=math.inf, high_open=False) -> float:
     return check_real(name, value, low=low, high=None if high == math.inf else high, high_open=high_open)
 
 
+MAX_STEP = 2**63 - 1  # the optimizers count steps in int64; far beyond it, beta**step cannot be computed
+
+
 def step_count(value) -> int:
-    if type(value) is int and value >= 1:
+    if type(value) is int and 1 <= value <= MAX_STEP:
         return value
-    return check_int("step", value, low=1)
+    return check_int("step", value, low=1, high=MAX_STEP)
 
 
 def flag(name, value) -> bool:
@@ -50,19 +53,24 @@ def flag(name, value) -> bool:
     raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
 
 
+OPTIONAL_ARRAYS = frozenset(("slow",))
+
+
 def host_arrays(named_arrays, written) -> None:
     """Check 1-D contiguous float32 numpy arrays of one shape; ``written`` ones must be writeable.
 
     ``named_arrays`` is a sequence of ``(name, array)``, the first one setting the
-    shape; entries whose array is None (an absent ``slow``) are skipped. Arrays
-    the kernel writes must be distinct objects.
+    shape; only an optional array (``slow``) may be None. Arrays that share memory
+    must be exactly the same elements, and never two that the kernel writes.
     """
     first_name, first = named_arrays[0]
-    size = first.size if type(first) is np.ndarray else None
-    written_ids = set()
+    size = first.size if isinstance(first, np.ndarray) else None
+    owners, maybe_shared = set(), False
     for name, array in named_arrays:
         if array is None:
-            continue
+            if name in OPTIONAL_ARRAYS:
+                continue
+            raise TypeError(f"{name} must be a numpy.ndarray of float32, got None")
         if type(array) is np.ndarray and array.dtype is FLOAT32 and array.ndim == 1 and array.size == size:
             flags = array.flags
             ok = flags.c_contiguous and (flags.writeable or name not in written)
@@ -70,15 +78,52 @@ def host_arrays(named_arrays, written) -> None:
             ok = False
         if not ok:
             _explain_host(name, array, None if name == first_name else size, name in written)
-        if name in written:
-            if id(array) in written_ids:
-                _explain_alias(named_arrays, written)
-            written_ids.add(id(array))
+        # Arrays over distinct numpy allocations cannot share memory: that is the common
+        # case, decided here from ``base``. Anything else (views of one allocation, foreign
+        # buffers such as np.frombuffer or memmaps) gets the exact address check below.
+        base = array.base
+        if base is None:
+            owner = array
+        elif type(base) is np.ndarray and base.base is None:
+            owner = base
+        else:
+            maybe_shared = True
+            continue
+        if id(owner) in owners:
+            maybe_shared = True
+        owners.add(id(owner))
+    if maybe_shared:
+        present = [(name, array) for name, array in named_arrays if array is not None]
+        _check_overlaps([(name, array.__array_interface__["data"][0], array.nbytes) for name, array in present],
+                        written)
+
+
+def _check_overlaps(intervals, written):
+    """Reject overlapping ``(name, address, nbytes)`` unless they are the same elements and one is only read.
+
+    The kernels are element-wise, so reading ``grad`` from the memory of ``param``
+    is well defined; two outputs on one memory, or arrays shifted against each
+    other, would give results that depend on the loop order (and differ between backends).
+    """
+    for i, (name_a, start_a, nbytes_a) in enumerate(intervals):
+        for name_b, start_b, nbytes_b in intervals[i + 1:]:
+            if name_a not in written and name_b not in written:
+                continue
+            if start_a == start_b and nbytes_a:
+                if name_a in written and name_b in written:
+                    raise ValueError(f"{name_a} and {name_b} are the same memory; the kernel writes both")
+            elif start_a < start_b + nbytes_b and start_b < start_a + nbytes_a:
+                both = name_a in written and name_b in written
+                what = "both" if both else f"{name_a if name_a in written else name_b} while reading the other"
+                raise ValueError(f"{name_a} and {name_b} overlap in memory (shifted by {abs(start_b - start_a)} "
+                                 f"bytes): the kernel writes {what}")
 
 
 def _explain_host(name, array, size, must_write):
     if is_device_array(array):
-        raise TypeError(f"{name} is a device array: use backend='cuda' (or 'auto'), or copy it with to_host()")
+        raise TypeError(f"{name} is a device array, but this call runs on the host (backend 'numpy' or 'cpu', "
+                        f"or 'auto' with a host param): pass every array on the same side, with to_host() "
+                        f"or to_device()")
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray of float32, got {type(array).__name__}")
     if array.dtype != FLOAT32:
@@ -98,16 +143,18 @@ def _explain_host(name, array, size, must_write):
 def device_arrays(named_arrays, written) -> None:
     """The device-array counterpart of ``host_arrays`` (numba or ``__cuda_array_interface__`` arrays)."""
     size = None
-    written_ids = set()
+    intervals = []
     for name, array in named_arrays:
         if array is None:
-            continue
+            if name in OPTIONAL_ARRAYS:
+                continue
+            raise TypeError(f"{name} must be a device array for backend 'cuda', got None")
         if not is_device_array(array):
             raise TypeError(f"{name} must be a device array for backend 'cuda' (numba device array or an "
                             f"object with __cuda_array_interface__), got {type(array).__name__}: "
                             f"copy it with to_device() or use backend='cpu'")
         try:
-            dtype, shape, contiguous, readonly = _device_layout(array)
+            dtype, shape, contiguous, readonly, address = _device_layout(array)
         except (AttributeError, KeyError, TypeError) as err:
             raise TypeError(f"{name}: its __cuda_array_interface__ is unusable ({err})") from None
         except RuntimeError as err:  # PyTorch: "Can't get __cuda_array_interface__ on Variable that requires grad"
@@ -124,28 +171,19 @@ def device_arrays(named_arrays, written) -> None:
             raise ValueError(f"{name} is read-only, but the kernel updates it in place")
         if size is None:
             size = shape[0]
-        if name in written:
-            if id(array) in written_ids:
-                _explain_alias(named_arrays, written)
-            written_ids.add(id(array))
+        # The simulator's arrays have no device address; there, one object passed twice is what we can see.
+        nbytes = shape[0] * FLOAT32.itemsize
+        intervals.append((name, address, nbytes) if address is not None else (name, id(array), min(nbytes, 1)))
+    _check_overlaps(intervals, written)
 
 
 def _device_layout(array):
-    """(dtype, shape, is contiguous, is read-only) of a device array."""
-    if getattr(array, "__cuda_ndarray__", False):
-        return np.dtype(array.dtype), tuple(array.shape), array.is_c_contiguous(), False
-    desc = array.__cuda_array_interface__
+    """(dtype, shape, is contiguous, is read-only, device address or None) of a device array."""
+    desc = getattr(array, "__cuda_array_interface__", None)
+    if desc is None:  # the simulator's device arrays
+        return np.dtype(array.dtype), tuple(array.shape), array.is_c_contiguous(), False, None
     shape = tuple(desc["shape"])
     strides = desc.get("strides")
     dtype = np.dtype(desc["typestr"])
     contiguous = strides is None or len(shape) != 1 or shape[0] <= 1 or tuple(strides) == (dtype.itemsize,)
-    return dtype, shape, contiguous, bool(desc["data"][1])
-
-
-def _explain_alias(named_arrays, written):
-    # Two outputs that are one array would race (and differ between backends).
-    outputs = [(name, array) for name, array in named_arrays if name in written and array is not None]
-    for i, (name_a, array_a) in enumerate(outputs):
-        for name_b, array_b in outputs[i + 1:]:
-            if array_a is array_b:
-                raise ValueError(f"{name_a} and {name_b} are the same array; the kernel writes both")
+    return dtype, shape, contiguous, bool(desc["data"][1]), desc["data"][0]

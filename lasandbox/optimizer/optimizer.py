@@ -44,12 +44,16 @@ class Optimizer:
     state_names: tuple = ()
     # The state LookAhead's ``inner_state='reset'|'pullback'`` acts on (the momentum-like buffer).
     momentum_state: str | None = None
+    # Whether the update depends on each parameter's step count (Adam's bias correction).
+    uses_step_count: bool = False
 
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None, name=None,
                  *, backend="auto"):
         self._validate_lr(learning_rate)
         default_decay = weight_decay_coeff("weight_decay", weight_decay)
         check_choice("backend", backend, BACKENDS)
+        if backend == "cuda":  # before the parameters move into the flat buffers: a refusal changes nothing
+            _kernels().resolve_backend("cuda")
         groups_spec = self._group_spec(parameters, default_decay)
         self._learning_rate = learning_rate
         self._grad_clip = grad_clip
@@ -188,12 +192,30 @@ class Optimizer:
             if len(members) == len(group.indices) and counts.min() == counts.max():
                 spans = [(group.start, group.stop, int(counts[0]) + 1)]
             else:
-                spans = [(*self._space.range_of(i), int(self._step_counts[i]) + 1) for i in members]
+                spans = self._merged_spans(members)
             for start, stop, step in spans:
                 self._update_range(group, start, stop, lr * group.lr_scale, step, slow, alpha)
             self._step_counts[members] += 1
         if self._mirror:
             self._mirror.download_params()
+
+    def _merged_spans(self, members):
+        """``(start, stop, step)`` per kernel call when only some parameters step, or their counts differ.
+
+        Adjacent parameters share a call when their step counts agree (or when the
+        rule ignores the count): after one step in which a parameter had no gradient,
+        its count lags for good, and the others still go in one call.
+        """
+        spans, previous = [], None
+        for i in members:
+            start, stop = self._space.range_of(i)
+            step = int(self._step_counts[i]) + 1
+            if previous == i - 1 and (spans[-1][2] == step or not self.uses_step_count):
+                spans[-1] = (spans[-1][0], stop, spans[-1][2])
+            else:
+                spans.append((start, stop, step))
+            previous = i
+        return spans
 
     def _update_range(self, group, start, stop, lr, step, slow, alpha):
         raise NotImplementedError

@@ -50,6 +50,7 @@ class Adam(Optimizer):
 
     state_names = ("moment1", "moment2")
     momentum_state = "moment1"
+    uses_step_count = True
     _decoupled = False
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, parameters=None,
