@@ -162,6 +162,24 @@ def test_timed_arrays_hold_distinct_values_in_every_page():
     cleaner()
 
 
+def test_each_size_has_one_timing_regime_for_every_case():
+    from lasandbox.kernels.bench_cases import DRAM_REGIME_FROM, Case, sampling, time_round_robin
+
+    cleaner = object()
+    assert sampling(2**10, cleaner) == (512, None) and sampling(DRAM_REGIME_FROM // 2, cleaner) == (2, None)
+    assert sampling(DRAM_REGIME_FROM, cleaner) == (1, cleaner) and sampling(2**26, cleaner) == (1, cleaner)
+    # Warm regime: a case slow enough for one call per sample is still not cleaned before it.
+    cleans = []
+    cases = [Case("sgd", "slow", lambda: time.sleep(0.002)), Case("sgd", "fast", lambda: None)]
+    repeats, clean = sampling(DRAM_REGIME_FROM // 2, lambda: cleans.append(1))
+    time_round_robin(cases, 2, repeats, clean_cache=clean)
+    assert cleans == []
+    # DRAM regime: every sample of every case is one call after a clean.
+    repeats, clean = sampling(DRAM_REGIME_FROM, lambda: cleans.append(1))
+    time_round_robin(cases, 2, repeats, clean_cache=clean)
+    assert len(cleans) == 2 * len(cases)
+
+
 def test_without_matplotlib_the_csv_is_still_written(tmp_path, monkeypatch, capsys):
     def no_matplotlib(*args, **kwargs):
         raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")

@@ -32,9 +32,9 @@ from lasandbox.kernels.bench_cases import (
     STREAM_BYTES,
     Buffers,
     CacheCleaner,
-    calls_per_sample,
     numba_cases,
     random_arrays,
+    sampling,
     stream_cases,
     time_round_robin,
     torch_cases,
@@ -96,8 +96,8 @@ def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kern
             cases += numba_cases(buffers, backend, kernels)
         if use_torch:
             cases += torch_cases(buffers, kernels)
-        time_round_robin(cases, rounds, calls_per_sample(size), on_round=lambda: bar.update(1),
-                         clean_cache=cleaner)
+        max_repeats, clean_cache = sampling(size, cleaner)
+        time_round_robin(cases, rounds, max_repeats, on_round=lambda: bar.update(1), clean_cache=clean_cache)
         roofline_seconds = min(case.best for case in cases if case.kernel == "stream")
         roofline_gbps = STREAM_BYTES * size / roofline_seconds / 1e9
         torch_best = {case.kernel: case.best for case in cases if case.backend == "torch"}

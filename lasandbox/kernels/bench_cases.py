@@ -196,6 +196,21 @@ def calls_per_sample(size):
     return max(1, 2**19 // max(size, 1))
 
 
+# From this many elements on, the kernel benchmark times every case in the "DRAM" regime: one call
+# per sample, starting from a cleaned cache. Below it, every case repeats its call on data the
+# previous sample left in cache. One regime per size, for all cases alike: choosing per case (one call,
+# cleaned, only for a case whose first timing happened to be slow) put cases of one size in different
+# regimes, e.g. SGD at 2^17 measured from DRAM beside a stream roofline measured in cache.
+DRAM_REGIME_FROM = 2**19
+
+
+def sampling(size, cleaner):
+    """``(max_repeats, clean_cache)`` for ``time_round_robin`` at ``size`` elements (see DRAM_REGIME_FROM)."""
+    if size >= DRAM_REGIME_FROM:
+        return 1, cleaner
+    return calls_per_sample(size), None
+
+
 def time_round_robin(cases, rounds, max_repeats, on_round=None, sample_seconds=1e-3, clean_cache=None,
                      finish=None):
     """Time every case ``rounds`` times, interleaved, keeping each case's fastest call.
