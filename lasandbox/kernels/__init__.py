@@ -12,7 +12,7 @@ the sync fused in via ``slow=``) is written once in ``rules.py`` and run by the
 compiles nothing and does not import ``numba.cuda``.
 
 The cpu backend runs arrays shorter than ``cpu_backend.SERIAL_THRESHOLD``
-elements (2^17) on one thread; the value is read on every call, so it can be
+elements (2^16) on one thread; the value is read on every call, so it can be
 tuned at run time (``lasandbox.kernels.cpu_backend.SERIAL_THRESHOLD = 2**20``),
 e.g. on a virtual machine where waking a second core is slow.
 """

@@ -9,7 +9,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from lasandbox.kernels import api, cpu_backend
@@ -152,7 +151,7 @@ def serial_parallel_crossover(exponents=range(11, 20), rounds=15):
             parallel = getattr(cpu_backend, f"{kernel}_parallel")
             call_args = arrays[kernel] + args[kernel]
             cases.append(Case(kernel, "serial", lambda f=serial, a=call_args: f(*a)))
-            cases.append(Case(kernel, "parallel", lambda f=parallel, a=call_args: _chunked(f, *a)))
+            cases.append(Case(kernel, "parallel", lambda f=parallel, a=call_args: f(*a)))
         time_round_robin(cases, rounds, calls_per_sample(2**exponent))
         table[exponent] = {(case.kernel, case.backend): case.best for case in cases}
     crossover = {}
@@ -160,14 +159,6 @@ def serial_parallel_crossover(exponents=range(11, 20), rounds=15):
         wins = [e for e in table if table[e][(kernel, "parallel")] < table[e][(kernel, "serial")]]
         crossover[kernel] = min(wins) if wins else None
     return crossover, table
-
-
-def _chunked(kernel, *args):
-    previous = numba.set_parallel_chunksize(1)
-    try:
-        kernel(*args)
-    finally:
-        numba.set_parallel_chunksize(previous)
 
 
 _STARTUP_SCRIPT = r"""

@@ -9,9 +9,13 @@ running the serial loop. Why blocks rather than one ``prange`` over elements:
   32-byte AVX load straddles two cache lines; peeling the few elements before
   the first 64-byte boundary (``_aligned_head``) makes every block aligned,
   which measured ~8% faster for Adam at 2^24 elements on this machine;
-* blocks are handed out dynamically in runs (``set_parallel_chunksize`` in the
-  Python wrapper), so on a shared machine a thread whose core is busy takes
-  fewer runs instead of the whole call waiting for it.
+* the blocks are split statically between the threads (contiguous runs). No
+  chunk size is set: with numba's ``omp`` and ``workqueue`` threading layers
+  (``tbb`` is not a dependency) the chunks of ``set_parallel_chunksize`` are
+  shared out statically as well (here, an imbalanced loop ran no faster with
+  chunks of one iteration than without), and setting and restoring it around
+  each call cost time: Adam at 2^17 elements 55 us with it vs 39 us without,
+  at 2^24 13.2 ms vs 12.7 ms (round-robin minima, this 2-core VM).
 
 Below ``SERIAL_THRESHOLD`` elements the wrapper calls the serial loop directly:
 waking the thread pool costs more than the whole update.
@@ -32,19 +36,14 @@ from lasandbox.kernels import rules
 
 # Arrays shorter than this run serially. `lasandbox bench kernels` prints the
 # measured serial/parallel crossover (bench_extras.serial_parallel_crossover).
-# On the 2-core machine this was tuned on, parallel Adam first won at 2^16 or
-# 2^17 elements (in different runs) and parallel SGD / sync gained little below
-# 2^18; waking the second core can also stall a call by milliseconds on a
-# virtual machine whose host is busy, which weighs towards the serial side.
-SERIAL_THRESHOLD = 2**17
+# On the 2-core machine this was tuned on (two runs of 40 rounds), parallel Adam
+# first won at 2^14 elements and parallel SGD / sync at 2^16, where Adam was 22%
+# and SGD 10-16% faster than serial; one threshold for all keeps every kernel on
+# its faster side. (Before the chunk-size calls went, the crossover sat at 2^17.)
+SERIAL_THRESHOLD = 2**16
 # Elements per block: a multiple of 16 floats (64 bytes) so that every block
-# starts on a cache line, small enough to share 2^17-element calls among threads.
+# starts on a cache line, small enough to share 2^16-element calls among threads.
 BLOCK = 4096
-# Threads take contiguous runs of blocks, about this many runs each: single
-# blocks handed out alternately cost ~10% at 2^24 (each thread's hardware
-# prefetcher restarts at every block), one static half per thread stalls when
-# another process holds a core.
-CHUNKS_PER_THREAD = 8
 
 _JIT = {"cache": True, "error_model": "numpy"}
 f32 = np.float32
@@ -216,15 +215,8 @@ def sync_parallel(fast, slow, alpha, one_minus_alpha):
 def _run(serial_kernel, parallel_kernel, size, *args):
     if size < SERIAL_THRESHOLD:
         serial_kernel(*args)
-        return
-    # Hand out runs of blocks, about 8 per thread (see the module docstring);
-    # restore the caller's setting, which is per thread and may matter to other code.
-    chunk = max(1, size // (BLOCK * CHUNKS_PER_THREAD * numba.get_num_threads()))
-    previous = numba.set_parallel_chunksize(chunk)
-    try:
+    else:
         parallel_kernel(*args)
-    finally:
-        numba.set_parallel_chunksize(previous)
 
 
 def sgd(param, grad, slow, lr, l2, alpha, one_minus_alpha):
