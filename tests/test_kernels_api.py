@@ -77,6 +77,8 @@ def _bad_calls(p, g, m, v, s):
         ("v None", lambda: kernels.adam_step(p, g, m, None, 0.1, 1, backend="numpy"), TypeError, ["v", "None"]),
         ("param None", lambda: kernels.sgd_step(None, g, 0.1, backend="cpu"), TypeError, ["param", "None"]),
         ("fast None", lambda: kernels.lookahead_sync(None, s, 0.5), TypeError, ["fast", "None"]),
+        ("sync slow None", lambda: kernels.lookahead_sync(p, None, 0.5, backend="numpy"), TypeError,
+         ["slow", "None"]),
         ("subclass param, short grad", lambda: kernels.sgd_step(p.view(_Subclass), short, 0.1, backend="cpu"),
          ValueError, ["grad", "shape"]),
         ("step beyond int64", lambda: kernels.adam_step(p, g, m, v, 0.1, 10**400, backend="cpu"), ValueError,
@@ -117,6 +119,14 @@ def test_arrays_sharing_memory_are_rejected_unless_one_is_only_read(backend):
         kernels.lookahead_sync(a, b, 0.5, backend=backend)
     np.testing.assert_array_equal(buffer, before)
     assert bytes(raw) == before.tobytes()
+    # Views of one allocation that do not overlap are fine (an arena of buffers).
+    arena = random_arrays(50, seed=15)[0]
+    views = [arena[i * 10:(i + 1) * 10] for i in range(5)]
+    separate = [view.copy() for view in views]
+    kernels.adam_step(*views[:4], 0.1, 3, slow=views[4], backend=backend)
+    kernels.adam_step(*separate[:4], 0.1, 3, slow=separate[4], backend="numpy")
+    for view, copy in zip(views, separate, strict=True):
+        np.testing.assert_array_equal(view, copy)
     # Element-wise reading of the memory being written is well defined: grad is param.
     p = random_arrays(10, seed=13)[0]
     expected = p.copy()
@@ -154,6 +164,14 @@ def test_cuda_bad_input_raises_and_writes_nothing():
         kernels.adam_step(dev[0], dev[1], dev[2], None, 0.1, 1)
     with pytest.raises(ValueError, match="m and v are the same memory"):
         kernels.adam_step(dev[0], dev[1], dev[2], dev[2], 0.1, 1)
+    with pytest.raises(TypeError, match="slow must be a device array for backend 'cuda', got None"):
+        kernels.lookahead_sync(dev[0], None, 0.5)
+    buffer = kernels.to_device(np.arange(9, dtype=np.float32))
+    with pytest.raises(ValueError, match="fast and slow overlap in memory .shifted by 4 bytes."):
+        kernels.lookahead_sync(buffer[:8], buffer[1:], 0.5)
+    np.testing.assert_array_equal(kernels.to_host(buffer), np.arange(9, dtype=np.float32))
+    kernels.sgd_step(buffer[:4], buffer[4:8], 0.5)  # adjacent views of one allocation: fine
+    np.testing.assert_allclose(kernels.to_host(buffer)[:4], [-2, -1.5, -1, -0.5])
     for a, d in zip(host, dev, strict=True):
         np.testing.assert_array_equal(kernels.to_host(d), a)
 
@@ -192,8 +210,10 @@ def test_device_array_checks_read_the_cuda_array_interface():
         checks.device_arrays([("param", FakeInterfaceArray(address=4096)), ("grad", FakeInterfaceArray(address=4104))],
                              {"param"})
     with pytest.raises(TypeError, match="grad must be a device array .* got None"):
-        checks.device_arrays([("param", good), ("grad", None)], {"param"})
-    checks.device_arrays([("param", good), ("slow", None)], {"param"})  # slow is optional
+        checks.device_arrays([("param", good), ("grad", None)], {"param"}, optional={"slow"})
+    checks.device_arrays([("param", good), ("slow", None)], {"param"}, optional={"slow"})  # a step's slow
+    with pytest.raises(TypeError, match="slow must be a device array .* got None"):
+        checks.device_arrays([("fast", good), ("slow", None)], {"fast", "slow"})  # the sync's slow is not optional
     assert kernels.resolve_backend("auto", good) == "cuda"
 
 

@@ -162,22 +162,29 @@ def test_timed_arrays_hold_distinct_values_in_every_page():
     cleaner()
 
 
-def test_each_size_has_one_timing_regime_for_every_case():
-    from lasandbox.kernels.bench_cases import DRAM_REGIME_FROM, Case, sampling, time_round_robin
+def test_each_size_has_one_timing_regime_for_every_case(monkeypatch):
+    from lasandbox.kernels import bench_cases
+    from lasandbox.kernels.bench_cases import DRAM_REGIME_FROM, sampling
 
     cleaner = object()
     assert sampling(2**10, cleaner) == (512, None) and sampling(DRAM_REGIME_FROM // 2, cleaner) == (2, None)
     assert sampling(DRAM_REGIME_FROM, cleaner) == (1, cleaner) and sampling(2**26, cleaner) == (1, cleaner)
-    # Warm regime: a case slow enough for one call per sample is still not cleaned before it.
-    cleans = []
-    cases = [Case("sgd", "slow", lambda: time.sleep(0.002)), Case("sgd", "fast", lambda: None)]
-    repeats, clean = sampling(DRAM_REGIME_FROM // 2, lambda: cleans.append(1))
-    time_round_robin(cases, 2, repeats, clean_cache=clean)
-    assert cleans == []
-    # DRAM regime: every sample of every case is one call after a clean.
-    repeats, clean = sampling(DRAM_REGIME_FROM, lambda: cleans.append(1))
-    time_round_robin(cases, 2, repeats, clean_cache=clean)
-    assert len(cleans) == 2 * len(cases)
+    # What run_benchmark hands the timer, per size: every case of a size is timed in one call, so
+    # one (max_repeats, clean_cache) pair per size means one regime for all of its cases.
+    seen = []
+    real_timer = bench_cases.time_round_robin
+
+    def recording(cases, rounds, max_repeats, clean_cache=None, **kwargs):
+        seen.append((max_repeats, clean_cache))
+        return real_timer(cases, 1, max_repeats, clean_cache=clean_cache, **kwargs)
+
+    monkeypatch.setattr(bench, "time_round_robin", recording)
+    exponent = DRAM_REGIME_FROM.bit_length() - 1
+    bench.run_benchmark(sizes=[exponent - 1, exponent], backends=["cpu"], rounds=1, kernels=["sgd"],
+                        show_progress=False)
+    (warm_repeats, warm_clean), (dram_repeats, dram_clean) = seen
+    assert warm_repeats == 2 and warm_clean is None
+    assert dram_repeats == 1 and isinstance(dram_clean, bench_cases.CacheCleaner)
 
 
 def test_without_matplotlib_the_csv_is_still_written(tmp_path, monkeypatch, capsys):

@@ -55,12 +55,12 @@ def resolve_backend(name="auto", *arrays) -> str:
     raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
 
 
-def _checked_backend(backend, named_arrays, written):
+def _checked_backend(backend, named_arrays, written, optional=frozenset()):
     name = resolve_backend(backend, named_arrays[0][1])
     if name == "cuda":
-        checks.device_arrays(named_arrays, written)
+        checks.device_arrays(named_arrays, written, optional)
     else:
-        checks.host_arrays(named_arrays, written)
+        checks.host_arrays(named_arrays, written, optional)
     return _MODULES[name]
 
 
@@ -74,6 +74,7 @@ _SGD_WRITES = frozenset(("param", "slow"))
 _MOMENTUM_WRITES = frozenset(("param", "velocity", "slow"))
 _ADAM_WRITES = frozenset(("param", "m", "v", "slow"))
 _SYNC_WRITES = frozenset(("fast", "slow"))
+_SLOW_IS_OPTIONAL = frozenset(("slow",))  # a step without ``slow`` is a step without the fused sync
 
 
 def sgd_step(param, grad, lr, *, weight_decay=0.0, slow=None, alpha=0.5, backend="auto", validate=True):
@@ -83,7 +84,8 @@ def sgd_step(param, grad, lr, *, weight_decay=0.0, slow=None, alpha=0.5, backend
     ``slow = alpha*param + (1-alpha)*slow; param = slow``.
     """
     if validate:
-        impl = _checked_backend(backend, (("param", param), ("grad", grad), ("slow", slow)), _SGD_WRITES)
+        named = (("param", param), ("grad", grad), ("slow", slow))
+        impl = _checked_backend(backend, named, _SGD_WRITES, _SLOW_IS_OPTIONAL)
         lr = real("lr", lr)
         weight_decay = real("weight_decay", weight_decay)
         alpha = real("alpha", alpha, 0.0, 1.0)
@@ -102,7 +104,7 @@ def momentum_step(param, grad, velocity, lr, momentum, *, nesterov=False, weight
     """
     if validate:
         named = (("param", param), ("grad", grad), ("velocity", velocity), ("slow", slow))
-        impl = _checked_backend(backend, named, _MOMENTUM_WRITES)
+        impl = _checked_backend(backend, named, _MOMENTUM_WRITES, _SLOW_IS_OPTIONAL)
         lr = real("lr", lr)
         momentum = real("momentum", momentum)
         nesterov = flag("nesterov", nesterov)
@@ -128,7 +130,7 @@ def adam_step(param, grad, m, v, lr, step, *, beta1=0.9, beta2=0.999, eps=1e-8, 
     """
     if validate:
         named = (("param", param), ("grad", grad), ("m", m), ("v", v), ("slow", slow))
-        impl = _checked_backend(backend, named, _ADAM_WRITES)
+        impl = _checked_backend(backend, named, _ADAM_WRITES, _SLOW_IS_OPTIONAL)
         lr = real("lr", lr)
         step = step_count(step)
         beta1 = real("beta1", beta1, 0.0, 1.0, high_open=True)

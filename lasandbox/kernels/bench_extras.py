@@ -39,7 +39,9 @@ def mixed_tensor_sizes(count=200, total=5_000_000, seed=0):
 def many_tensors(rounds=10, count=200, total=5_000_000):
     """One flat-buffer Adam call vs a per-tensor numpy loop and PyTorch's foreach / fused Adam.
 
-    Returns ``{name: seconds}``; all alternatives update views of the same flat buffers.
+    Returns ``{name: seconds}``. All alternatives but one update views of the same flat
+    buffers; ``optimizer-step`` (``lasandbox.optimizer.Adam``) updates copies of them in the
+    optimizer's own flat buffers, as it would in training.
     """
     sizes = mixed_tensor_sizes(count, total)
     flat = Buffers.random(sum(sizes), seed=1)

@@ -4,6 +4,11 @@ A kernel call on 1,000 floats takes about a microsecond, so every check here
 has a fast path (the common, valid case costs a few attribute reads) and only
 builds a detailed message when something is wrong. Everything is checked
 before any array is written, so a rejected call changes nothing.
+
+The memory-overlap check is the exception to "a few attribute reads" when the
+arrays are views of one allocation: then numpy's bounds test runs on each pair
+that includes a written array (~10 us for Adam with ``slow``). Arrays of
+separate allocations, the usual case, are cleared from their ``base`` alone.
 """
 
 from __future__ import annotations
@@ -53,22 +58,19 @@ def flag(name, value) -> bool:
     raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
 
 
-OPTIONAL_ARRAYS = frozenset(("slow",))
-
-
-def host_arrays(named_arrays, written) -> None:
+def host_arrays(named_arrays, written, optional=frozenset()) -> None:
     """Check 1-D contiguous float32 numpy arrays of one shape; ``written`` ones must be writeable.
 
     ``named_arrays`` is a sequence of ``(name, array)``, the first one setting the
-    shape; only an optional array (``slow``) may be None. Arrays that share memory
-    must be exactly the same elements, and never two that the kernel writes.
+    shape; only the ``optional`` ones (a step's ``slow``) may be None. Arrays that
+    share memory must be exactly the same elements, and never two that the kernel writes.
     """
     first_name, first = named_arrays[0]
     size = first.size if isinstance(first, np.ndarray) else None
     owners, maybe_shared = set(), False
     for name, array in named_arrays:
         if array is None:
-            if name in OPTIONAL_ARRAYS:
+            if name in optional:
                 continue
             raise TypeError(f"{name} must be a numpy.ndarray of float32, got None")
         if type(array) is np.ndarray and array.dtype is FLOAT32 and array.ndim == 1 and array.size == size:
@@ -93,9 +95,20 @@ def host_arrays(named_arrays, written) -> None:
             maybe_shared = True
         owners.add(id(owner))
     if maybe_shared:
-        present = [(name, array) for name, array in named_arrays if array is not None]
-        _check_overlaps([(name, array.__array_interface__["data"][0], array.nbytes) for name, array in present],
-                        written)
+        _host_overlaps([(name, array) for name, array in named_arrays if array is not None], written)
+
+
+def _host_overlaps(present, written):
+    # Views of one allocation (an arena of buffers, say) are legitimate: ask numpy's
+    # cheap bounds test first and read exact addresses only for pairs it cannot clear.
+    suspects = set()
+    for i, (name_a, a) in enumerate(present):
+        for name_b, b in present[i + 1:]:
+            if (name_a in written or name_b in written) and np.may_share_memory(a, b):
+                suspects.update((name_a, name_b))
+    if suspects:
+        _check_overlaps([(name, array.__array_interface__["data"][0], array.nbytes)
+                         for name, array in present if name in suspects], written)
 
 
 def _check_overlaps(intervals, written):
@@ -140,13 +153,13 @@ def _explain_host(name, array, size, must_write):
     # identical float32 dtype object, for instance).
 
 
-def device_arrays(named_arrays, written) -> None:
+def device_arrays(named_arrays, written, optional=frozenset()) -> None:
     """The device-array counterpart of ``host_arrays`` (numba or ``__cuda_array_interface__`` arrays)."""
     size = None
     intervals = []
     for name, array in named_arrays:
         if array is None:
-            if name in OPTIONAL_ARRAYS:
+            if name in optional:
                 continue
             raise TypeError(f"{name} must be a device array for backend 'cuda', got None")
         if not is_device_array(array):
@@ -171,19 +184,28 @@ def device_arrays(named_arrays, written) -> None:
             raise ValueError(f"{name} is read-only, but the kernel updates it in place")
         if size is None:
             size = shape[0]
-        # The simulator's arrays have no device address; there, one object passed twice is what we can see.
-        nbytes = shape[0] * FLOAT32.itemsize
-        intervals.append((name, address, nbytes) if address is not None else (name, id(array), min(nbytes, 1)))
+        intervals.append((name, address, shape[0] * FLOAT32.itemsize))
     _check_overlaps(intervals, written)
 
 
 def _device_layout(array):
-    """(dtype, shape, is contiguous, is read-only, device address or None) of a device array."""
-    desc = getattr(array, "__cuda_array_interface__", None)
-    if desc is None:  # the simulator's device arrays
-        return np.dtype(array.dtype), tuple(array.shape), array.is_c_contiguous(), False, None
+    """(dtype, shape, is contiguous, is read-only, address) of a device array."""
+    if getattr(array, "__cuda_ndarray__", False):
+        # numba's device arrays: their __cuda_array_interface__ property costs ~1.7 us; these reads ~0.1 us.
+        return np.dtype(array.dtype), tuple(array.shape), array.is_c_contiguous(), False, _numba_address(array)
+    desc = array.__cuda_array_interface__
     shape = tuple(desc["shape"])
     strides = desc.get("strides")
     dtype = np.dtype(desc["typestr"])
     contiguous = strides is None or len(shape) != 1 or shape[0] <= 1 or tuple(strides) == (dtype.itemsize,)
     return dtype, shape, contiguous, bool(desc["data"][1]), desc["data"][0]
+
+
+def _numba_address(array):
+    simulated = getattr(array, "_ary", None)  # the simulator's arrays wrap a host ndarray
+    if simulated is not None:
+        return simulated.__array_interface__["data"][0]
+    pointer = array.device_ctypes_pointer
+    value = getattr(pointer, "value", pointer)  # ctypes c_void_p, or a CUdeviceptr with the NVIDIA bindings
+    return int(value) if value is not None else 0
+

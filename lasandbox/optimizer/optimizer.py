@@ -3,9 +3,10 @@
 Subclasses name their state buffers and implement ``_update_range``, which
 calls one kernel from ``lasandbox.kernels`` on a contiguous slice of the flat
 buffers. A step over parameters that all have gradients is one kernel call per
-parameter group; the per-parameter path is only taken when some parameters
-have no gradient this step (Paddle skips those) or when ``minimize`` is given
-a subset.
+parameter group. When some parameters have no gradient this step (Paddle skips
+those), or ``minimize`` is given a subset, each run of adjacent parameters that
+step gets one call; a rule that depends on the step count (Adam's bias
+correction) also splits runs where the per-parameter counts differ.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class Optimizer:
     state_names: tuple = ()
     # The state LookAhead's ``inner_state='reset'|'pullback'`` acts on (the momentum-like buffer).
     momentum_state: str | None = None
-    # Whether the update depends on each parameter's step count (Adam's bias correction).
-    uses_step_count: bool = False
+    # Whether the update depends on each parameter's step count (Adam's bias correction): then only
+    # parameters with equal counts share a kernel call. A rule that ignores the count may say False.
+    uses_step_count: bool = True
 
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None, name=None,
                  *, backend="auto"):

@@ -9,6 +9,8 @@ from lasandbox.utils.validation import check_real
 class SGD(Optimizer):
     """``p -= lr * (g + wd * p)`` (a float ``weight_decay`` is L2 regularisation, as in Paddle)."""
 
+    uses_step_count = False
+
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None,
                  multi_precision=False, name=None, *, backend="auto"):
         super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend)
@@ -26,6 +28,7 @@ class Momentum(Optimizer):
 
     state_names = ("velocity",)
     momentum_state = "velocity"
+    uses_step_count = False
 
     def __init__(self, learning_rate=0.001, momentum=0.9, parameters=None, use_nesterov=False,
                  weight_decay=None, grad_clip=None, multi_precision=False, rescale_grad=1.0,
@@ -50,7 +53,6 @@ class Adam(Optimizer):
 
     state_names = ("moment1", "moment2")
     momentum_state = "moment1"
-    uses_step_count = True
     _decoupled = False
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, parameters=None,
