@@ -184,6 +184,45 @@ class FakeInterfaceArray:
                                          "data": (address, readonly), "version": 3}
 
 
+class FakeNumbaDeviceArray:
+    """Shaped like numba's DeviceNDArray on a real GPU: ``__cuda_ndarray__`` and ``device_ctypes_pointer``."""
+
+    __cuda_ndarray__ = True
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, size, pointer):
+        self.shape, self.device_ctypes_pointer = (size,), pointer
+
+    def is_c_contiguous(self):
+        return True
+
+
+class FakeDevicePointer:
+    """A CUdeviceptr of NVIDIA's bindings: no ``.value``, converts with ``int()``."""
+
+    def __init__(self, address):
+        self.address = address
+
+    def __int__(self):
+        return self.address
+
+
+def test_numba_device_arrays_are_checked_by_their_device_address():
+    import ctypes
+
+    from lasandbox.kernels import checks
+
+    for make_pointer in (ctypes.c_void_p, FakeDevicePointer):
+        first, second = FakeNumbaDeviceArray(8, make_pointer(4096)), FakeNumbaDeviceArray(8, make_pointer(4128))
+        checks.device_arrays([("fast", first), ("slow", second)], {"fast", "slow"})  # 32 bytes apart: adjacent
+        shifted = FakeNumbaDeviceArray(8, make_pointer(4100))
+        with pytest.raises(ValueError, match="shifted by 4 bytes"):
+            checks.device_arrays([("fast", first), ("slow", shifted)], {"fast", "slow"})
+    empty = FakeNumbaDeviceArray(0, ctypes.c_void_p(None))  # numba's zero-size arrays have no allocation
+    checks.device_arrays([("fast", empty), ("slow", FakeNumbaDeviceArray(0, ctypes.c_void_p(None)))],
+                         {"fast", "slow"})
+
+
 def test_device_array_checks_read_the_cuda_array_interface():
     from lasandbox.kernels import checks
 
