@@ -191,7 +191,8 @@ class Optimizer:
             if not members:
                 continue
             counts = self._step_counts[members]
-            if len(members) == len(group.indices) and counts.min() == counts.max():
+            # The whole group in one call: all of it steps, and the counts agree or do not matter.
+            if len(members) == len(group.indices) and (not self.uses_step_count or counts.min() == counts.max()):
                 spans = [(group.start, group.stop, int(counts[0]) + 1)]
             else:
                 spans = self._merged_spans(members)
