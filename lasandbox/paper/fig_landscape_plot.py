@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from lasandbox.plotting import apply_style, color_for, save_figure
+from lasandbox.plotting.landscape import draw_slow_path
 from lasandbox.plotting.style import MARKERS
 
 OFF_PLANE = 0.05  # relative distance beyond which a point is drawn hollow: the projection cannot show it
@@ -48,12 +49,7 @@ def _draw_path(ax, points, role, label, marker, linestyle):
 def _draw_slow(ax, points, start_label):
     a = np.array([p["a"] for p in points])
     b = np.array([p["b"] for p in points])
-    color = color_for("slow")
-    ax.plot(a, b, MARKERS["slow"], color=color, markersize=8, markeredgecolor="white", markeredgewidth=0.6,
-            zorder=6, label="slow weights")
-    for n in range(len(a) - 1):
-        ax.annotate("", xy=(a[n + 1], b[n + 1]), xytext=(a[n], b[n]), zorder=5,
-                    arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 1.8, "shrinkA": 4, "shrinkB": 5})
+    draw_slow_path(ax, a, b, markersize=8, zorder=6, shrink=(4, 5))
     ax.annotate(start_label, (a[0], b[0]), xytext=(5, -11), textcoords="offset points", fontsize=8,
                 color="white", fontweight="bold", zorder=7)
 

@@ -104,13 +104,21 @@ def _draw_fast(ax, fast, off_plane, label_ends):
 
 def _draw_slow(ax, slow):
     _, projection = slow
-    a, b = projection.a, projection.b
+    draw_slow_path(ax, projection.a, projection.b)
+
+
+def draw_slow_path(ax, a, b, *, markersize=7, zorder=5, shrink=(3, 4)):
+    """The slow weights at plane coordinates ``(a, b)``: markers joined by arrows, in visiting order.
+
+    ``shrink`` is how far (points) each arrow stops short of its start and end markers.
+    """
     color = color_for("slow")
-    ax.plot(a, b, MARKERS["slow"], color=color, markersize=7, markeredgecolor="white", markeredgewidth=0.6,
-            zorder=5, label="slow weights")
+    ax.plot(a, b, MARKERS["slow"], color=color, markersize=markersize, markeredgecolor="white",
+            markeredgewidth=0.6, zorder=zorder, label="slow weights")
     for i in range(len(a) - 1):
         ax.annotate("", xy=(a[i + 1], b[i + 1]), xytext=(a[i], b[i]), zorder=5,
-                    arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 1.8, "shrinkA": 3, "shrinkB": 4})
+                    arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 1.8, "shrinkA": shrink[0],
+                                "shrinkB": shrink[1]})
 
 
 def _landscape_table(grid, fast, slow):
