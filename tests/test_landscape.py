@@ -102,6 +102,20 @@ def test_degenerate_planes_are_rejected():
         Plane(np.zeros(3), np.eye(3)[0], np.eye(3)[1]).project(np.zeros((2, 4)))
 
 
+def test_non_finite_weights_are_named_wherever_they_enter():
+    layout = ParameterLayout.from_model(make_mlp((3, 2)))
+    bad = np.zeros(layout.size)
+    bad[1] = np.inf
+    with pytest.raises(ValueError, match="^d1 contains NaN or inf$"):
+        Plane(np.zeros(3), np.array([1.0, np.nan, 0]), np.ones(3))
+    with pytest.raises(ValueError, match="^weights contains NaN or inf$"):
+        layout.check_vector("weights", bad)
+    with pytest.raises(ValueError, match="^snapshots contains NaN or inf$"):
+        layout.check_matrix("snapshots", np.stack([np.zeros(layout.size), bad]))
+    with pytest.raises(ValueError, match="^points contains NaN or inf$"):
+        Plane.pca(np.array([[0.0, 1.0], [1.0, 0.0], [np.nan, 2.0]]))
+
+
 # ---------------------------------------------------------- directions
 def test_filter_normalised_direction_matches_every_filter_norm():
     model = make_mlp((6, 8, 5, 4))

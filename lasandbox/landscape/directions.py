@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lasandbox.utils.validation import check_choice, check_int, check_real
+from lasandbox.utils.validation import check_choice, check_finite, check_int, check_real
 
 BASES = ("raw", "orthonormal", "filter-normalised", "pca")
 BIAS_POLICIES = ("zero", "weights", "normalised")
@@ -66,9 +66,7 @@ def _as_flat(name, vector):
         raise ValueError(f"{name} must be a non-empty flat weight vector, got shape {list(array.shape)}")
     if array.dtype.kind not in "fiu":
         raise TypeError(f"{name} must be a real array, got dtype {array.dtype}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return array.astype(np.float64)
+    return check_finite(name, array).astype(np.float64)
 
 
 class Plane:
@@ -152,8 +150,7 @@ class Plane:
         x = np.asarray(points, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] < 3:
             raise ValueError(f"points must be [n >= 3, P] weight snapshots, got shape {list(x.shape)}")
-        if not np.all(np.isfinite(x)):
-            raise ValueError("points contains NaN or inf")
+        check_finite("points", x)
         origin = x[-1] if center == "last" else x.mean(axis=0)
         centred = x - origin
         total = float((centred * centred).sum())

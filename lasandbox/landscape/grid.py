@@ -23,7 +23,7 @@ from lasandbox.landscape.batched_mlp import evaluate_plane_points, mlp_structure
 from lasandbox.landscape.directions import Plane
 from lasandbox.landscape.layout import ParameterLayout, check_labelled_data, loaded_weights
 from lasandbox.utils.progress import progress
-from lasandbox.utils.validation import check_choice, check_int, check_real
+from lasandbox.utils.validation import check_choice, check_finite, check_int, check_real
 
 METHODS = ("auto", "batched", "naive")
 
@@ -94,9 +94,7 @@ def evaluate_points(model, plane, coords, x, y, *, method="auto", show_progress=
     if plane.size != layout.size:
         raise ValueError(f"plane lives in a {plane.size}-dimensional weight space, the model has {layout.size} weights")
     x, y = check_labelled_data(x, y)
-    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
-    if not np.all(np.isfinite(coords)):
-        raise ValueError("coords contains NaN or inf")
+    coords = check_finite("coords", np.asarray(coords, dtype=np.float64).reshape(-1, 2))
     layers = _check_method(method, model, layout)
     bar = progress(total=len(coords), desc=f"{desc} ({'naive' if layers is None else 'batched'})",
                    enabled=None if show_progress else False)

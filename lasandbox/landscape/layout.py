@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lasandbox.autograd.tensor import Tensor
+from lasandbox.utils.validation import check_finite
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,7 @@ class ParameterLayout:
         if array.ndim != 1 or array.shape[0] != self.size:
             raise ValueError(f"{name} must be a flat weight vector of {self.size} values "
                              f"(the model's parameters, in model.parameters() order), got shape {list(array.shape)}")
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} contains NaN or inf")
-        return array.astype(dtype, copy=False)
+        return check_finite(name, array).astype(dtype, copy=False)
 
     def check_matrix(self, name, matrix, dtype=np.float64):
         """``matrix`` as ``[n, size]`` (one flat weight vector per row)."""
@@ -90,9 +89,7 @@ class ParameterLayout:
         if array.ndim != 2 or array.shape[1] != self.size:
             raise ValueError(f"{name} must hold flat weight vectors of {self.size} values per row, "
                              f"got shape {list(np.shape(matrix))}")
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} contains NaN or inf")
-        return array.astype(dtype, copy=False)
+        return check_finite(name, array).astype(dtype, copy=False)
 
     def split(self, vector):
         """Views of ``vector`` shaped like each parameter (same order as ``slots``)."""

@@ -62,3 +62,10 @@ def check_choice(name: str, value, choices) -> str:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}, got {value!r}")
     return value
+
+
+def check_finite(name: str, array):
+    """Return ``array`` after checking that it holds no NaN or inf (``ValueError`` naming it otherwise)."""
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return array
