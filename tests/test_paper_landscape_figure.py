@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from paper_runs import reproduce_tiny  # tests/paper_runs.py, beside this file
 
 from lasandbox.paper import fig_landscape
 from lasandbox.paper.tables import read_tidy_csv
@@ -19,15 +20,7 @@ from lasandbox.paper.tables import read_tidy_csv
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):
     """Run ``lasandbox reproduce landscape --quick`` once in tiny mode; yield the output folder."""
-    from lasandbox.paper import runner
-
-    out = tmp_path_factory.mktemp("landscape")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LASANDBOX_TINY", "1")
-        patch.setenv("LASANDBOX_PROGRESS", "0")
-        status = runner.main(["landscape", "--quick", "--out", str(out)])
-    assert status == 0, (out / "REPORT.md").read_text()
-    return out
+    return reproduce_tiny(tmp_path_factory.mktemp("landscape"), "landscape", "--quick")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from paper_runs import reproduce_tiny  # tests/paper_runs.py, beside this file
 
 from lasandbox.paper import fig_alpha_k, fig_inner_loop, fig_kernels, fig_optimizers, fig_robustness
 from lasandbox.paper import training_runs as tr
@@ -25,17 +26,10 @@ MODULES = {"inner_loop": fig_inner_loop, "robustness": fig_robustness, "alpha_k"
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):
     """Run ``lasandbox reproduce <all five> --quick`` at tiny size once; yield (out_dir, seconds per figure)."""
-    from lasandbox.paper import runner
-
     out = tmp_path_factory.mktemp("figures")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LASANDBOX_TINY", "1")
-        patch.setenv("LASANDBOX_PROGRESS", "0")
-        start = time.perf_counter()
-        status = runner.main([*NAMES, "--quick", "--backend", "cpu", "--out", str(out)])
-        seconds = time.perf_counter() - start
-    assert status == 0, (out / "REPORT.md").read_text()
-    return out, seconds
+    start = time.perf_counter()
+    reproduce_tiny(out, *NAMES, "--quick", "--backend", "cpu")
+    return out, time.perf_counter() - start
 
 
 def _numeric_cells(rows, columns):
