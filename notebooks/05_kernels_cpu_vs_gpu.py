@@ -37,11 +37,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lasandbox import kernels
-from lasandbox.kernels import bench, bench_gpu, bench_plot, cpu_backend
+from lasandbox.kernels import bench, bench_cases, bench_gpu, bench_plot, cpu_backend
 
 os.environ["LASANDBOX_PROGRESS"] = "0"
 print("backends available here:", kernels.available_backends())
 print("the cpu backend runs serially below", cpu_backend.SERIAL_THRESHOLD, "elements")
+print("registered update rules:", ", ".join(kernels.rules.names()))
+# Every rule is benchmarked by `lasandbox bench kernels`; here a few, plain and with the fused sync.
+KERNELS = bench_cases.kernel_labels(("sgd", "adam", "lamb", "lion"))
 
 # %% [markdown]
 # ## Calling a kernel directly
@@ -71,7 +74,8 @@ for key in ("p", "m", "v", "slow"):
 
 # %%
 host_backends = [b for b in bench.default_backends() if b != "cuda"]  # the GPU has its own section below
-rows = bench.run_benchmark(sizes=SIZES, backends=host_backends, rounds=ROUNDS, show_progress=False)
+rows = bench.run_benchmark(sizes=SIZES, backends=host_backends, rounds=ROUNDS, kernels=KERNELS,
+                           show_progress=False)
 largest = max(r["size"] for r in rows)
 print(f"at 2^{int(np.log2(largest))} elements:")
 print(f"{'kernel':<12}{'backend':<8}{'GB/s':>8}{'roofline':>10}{'vs torch':>10}")
@@ -111,7 +115,7 @@ for path in gpu_files:
         if r["kernel"] == "adam" and r["size"] == max(x["size"] for x in gpu_rows):
             print(f"   {r['backend']:<16} {r['gbps']:8.1f} GB/s")
 if bench_gpu.gpu_present():  # a real GPU: measure it live too (the simulator says nothing about speed)
-    live = bench.run_benchmark(sizes=SIZES, backends=["cuda"], rounds=ROUNDS, show_progress=False)
+    live = bench.run_benchmark(sizes=SIZES, backends=["cuda"], rounds=ROUNDS, kernels=KERNELS, show_progress=False)
     print(f"live, {bench_gpu.device_name()}:")
     for r in live:
         if r["kernel"] in ("adam", "sync") and r["backend"] == "cuda":

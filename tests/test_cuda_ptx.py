@@ -1,7 +1,9 @@
 """The cuda kernels compiled for a real GPU (PTX for an H100, sm_90), without a GPU.
 
 The simulator runs the kernels as Python, so it cannot see what the GPU
-compiler makes of them. A Python float constant or a float64 argument
+compiler makes of them. Every rule's generated kernels are compiled, plain and
+with the fused sync (reductions and per-segment steps compute in float64 by
+design; every other kernel must be float32 only). A Python float constant or a float64 argument
 would silently turn the per-element math into float64, which halves an
 H100's arithmetic rate and doubles register traffic. Here every kernel is
 compiled to PTX with CUDA's own compiler (NVVM, from the CUDA toolkit; no
@@ -31,9 +33,11 @@ COMPILE = textwrap.dedent("""
         print(json.dumps({"skip": "this numba.cuda has no dispatcher.get_current_device to stand in for"}))
         raise SystemExit(0)
     dispatcher.get_current_device = lambda: H100()
-    from lasandbox.kernels import cuda_kernels as k
+    from lasandbox.kernels import compiled as generated, cuda_kernels, epilogues, rules
+    from numba import float64, int64
 
     a, f = Array(float32, 1, "C"), float32
+    ints, partials, values = Array(int64, 1, "C"), Array(float64, 2, "C"), Array(float32, 2, "C")
 
     @cuda.jit
     def promotes(x):  # the control: 0.1 is a float64 constant
@@ -41,12 +45,29 @@ COMPILE = textwrap.dedent("""
         if i < x.size:
             x[i] = x[i] * 0.1
 
-    signatures = {
-        "sgd": (a, a, f, f), "sgd_sync": (a, a, a, f, f, f, f),
-        "momentum": (a, a, a, f, f, f, boolean), "momentum_sync": (a, a, a, a, f, f, f, boolean, f, f),
-        "adam": (a, a, a, a) + (f,) * 8, "adam_sync": (a, a, a, a, a) + (f,) * 10,
-        "lookahead_sync": (a, a, f, f), "stream": (a, a, f),
-    }
+    # Every generated kernel of every rule, plain and with the fused sync. Kernels that sum
+    # (float64 partial sums) or compute per-segment values (float64 by design) must compile;
+    # every other kernel must be float32 only.
+    kernels = {"stream": (cuda_kernels.stream, (a, a, f), True)}
+    for rule in rules.all_rules():
+        for chain in ((), (epilogues.LOOKAHEAD,)):
+            module = generated.kernels_for(rule, chain, "cuda")
+            for spec in module.specs:
+                label = f"{rule.name}{'+sync' if chain else ''}:{spec.name}"
+                if spec.kind == "segment":
+                    sig = (ints, partials, values) + tuple(
+                        boolean if spec_bool else float64
+                        for spec_bool in (n in rule.bool_scalars for n in spec.scalars))
+                    kernels[label] = (getattr(module, f"{spec.name}_segments"), sig, False)
+                    continue
+                scalars = tuple(boolean if n in spec.bools else f for n in spec.scalars)
+                arrays = (a,) * len(spec.arrays)
+                if rule.segmented:
+                    sig = (ints, ints, ints, partials, values) + arrays + scalars
+                    kernels[label] = (getattr(module, f"{spec.name}_chunks"), sig, not spec.reductions)
+                else:
+                    kernels[label] = (getattr(module, spec.name), arrays + scalars, True)
+
     def compiled(kernel, signature):
         ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=(9, 0))
         return {"f64": ".f64" in ptx, "target": ".target sm_90" in ptx}
@@ -56,8 +77,8 @@ COMPILE = textwrap.dedent("""
     except Exception as err:
         print(json.dumps({"skip": f"no usable CUDA toolkit to compile PTX with ({type(err).__name__}: {err})"}))
         raise SystemExit(0)
-    for name, signature in signatures.items():
-        result[name] = compiled(getattr(k, name), signature)
+    for name, (kernel, signature, float32_only) in kernels.items():
+        result[name] = {**compiled(kernel, signature), "float32_only": float32_only}
     print(json.dumps(result))
 """)
 
@@ -73,7 +94,10 @@ def _compile_all():
 
 
 def test_every_cuda_kernel_compiles_to_float32_only_ptx_for_sm_90():
+    from lasandbox.kernels import rules
+
     result = _compile_all()
     assert result.pop("control") == {"f64": True, "target": True}, "the check cannot see float64 promotion"
-    assert len(result) == 8
-    assert {name for name, ptx in result.items() if ptx["f64"] or not ptx["target"]} == set()
+    assert len(result) >= 2 * len(rules.names()) + 1  # every rule plain and fused, and the stream kernel
+    assert {name for name, ptx in result.items() if not ptx["target"]} == set()
+    assert {name for name, ptx in result.items() if ptx["float32_only"] and ptx["f64"]} == set()

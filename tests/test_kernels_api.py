@@ -262,7 +262,7 @@ def test_signatures_are_the_contract():
            ("sgd_step", "momentum_step", "adam_step", "lookahead_sync")}
     assert sig["sgd_step"].startswith("(param, grad, lr, *, weight_decay=0.0, slow=None, alpha=0.5, backend=")
     assert sig["momentum_step"].startswith("(param, grad, velocity, lr, momentum, *, nesterov=False, "
-                                           "weight_decay=0.0, slow=None, alpha=0.5, backend=")
+                                           "weight_decay=0.0, rescale_grad=1.0, slow=None, alpha=0.5, backend=")
     assert sig["adam_step"].startswith("(param, grad, m, v, lr, step, *, beta1=0.9, beta2=0.999, eps=1e-08, "
                                        "weight_decay=0.0, decoupled=False, slow=None, alpha=0.5, backend=")
     assert sig["lookahead_sync"].startswith("(fast, slow, alpha, *, backend=")
@@ -306,17 +306,26 @@ def test_importing_compiles_nothing_and_skips_numba_cuda():
         "import json, sys\n"
         "import lasandbox, lasandbox.kernels, lasandbox.kernels.bench\n"
         "from numba.core.dispatcher import Dispatcher\n"
-        "found = [(n, a, bool(o.signatures)) for n, m in list(sys.modules.items()) if n.startswith('lasandbox')\n"
-        "         for a, o in list(vars(m).items()) if isinstance(o, Dispatcher)]\n"
-        "print(json.dumps({'found': found, 'cuda': 'numba.cuda' in sys.modules}))\n")
+        "def found():\n"
+        "    return [(n, a, bool(o.signatures)) for n, m in list(sys.modules.items()) if 'lasandbox' in n\n"
+        "            for a, o in list(vars(m).items()) if isinstance(o, Dispatcher)]\n"
+        "at_import = found()\n"
+        "# Generating every rule's loops (plain and fused) builds dispatchers but still compiles nothing.\n"
+        "from lasandbox.kernels import cpu_backend, epilogues, rules\n"
+        "for rule in rules.all_rules():\n"
+        "    cpu_backend.drivers(rule); cpu_backend.drivers(rule, (epilogues.LOOKAHEAD,))\n"
+        "print(json.dumps({'at_import': at_import, 'generated': found(), 'cuda': 'numba.cuda' in sys.modules,\n"
+        "                  'rules': len(rules.names())}))\n")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     root = str(Path(kernels.__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert len(result["found"]) >= 14, "the cpu kernels should be visible as numba dispatchers"
-    assert [f for f in result["found"] if f[2]] == [], "something was compiled at import"
+    assert [f for f in result["at_import"] if f[2]] == [], "something was compiled at import"
+    generated = [f for f in result["generated"] if f[0].startswith("_lasandbox_kernels_")]
+    assert len(generated) >= 4 * result["rules"], "every rule's serial and parallel loops, plain and fused"
+    assert [f for f in result["generated"] if f[2]] == [], "generating the loops compiled something"
     assert result["cuda"] is False, "importing lasandbox.kernels must not import numba.cuda"
 
 

@@ -12,14 +12,16 @@ import time
 import numpy as np
 import pytest
 
-from lasandbox.kernels import bench, bench_extras, bench_plot
+from lasandbox.kernels import bench, bench_cases, bench_extras, bench_plot, rules
 
 
 def test_run_benchmark_writes_rows_csv_and_figure(tmp_path):
     rows = bench.run_benchmark(sizes=[10], backends=["numpy", "cpu"], rounds=1, out_dir=tmp_path,
                                show_progress=False)
     kernels = {row["kernel"] for row in rows if row["backend"] == "cpu"}
-    assert kernels == set(bench.KERNELS)
+    # Every registered rule, plain and fused, and the sync: a rule added to the registry is benchmarked too.
+    assert kernels == set(bench_cases.kernel_labels())
+    assert all(f"{name}+sync" in kernels for name in rules.names())
     assert {row["backend"] for row in rows} >= {"numpy", "cpu", "stream-serial"}
     for row in rows:
         assert row["seconds"] > 0 and row["gbps"] > 0 and row["roofline_fraction"] > 0

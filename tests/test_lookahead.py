@@ -133,7 +133,7 @@ def test_inner_state_policies():
     assert np.any(kept != 0)
     pulled, la = velocity_after_two_syncs("pullback")
     # After a pullback sync the cache holds the interpolated buffer, and the buffer differs from "keep".
-    np.testing.assert_array_equal(la.state_dict()["cached_momentum"], pulled)
+    np.testing.assert_array_equal(la.state_dict()["cached_states"]["velocity"], pulled)
     assert np.any(pulled != kept)
     with pytest.raises(ValueError, match="momentum buffer"):
         paddle.LookAhead(INNER["sgd"](make_model().parameters()), inner_state="reset")

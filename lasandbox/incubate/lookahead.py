@@ -6,16 +6,23 @@ Default behaviour is PaddlePaddle 3.x's, step for step:
 * on the first step the slow weights are copied from the fast weights *after*
   the inner update (Paddle creates them lazily);
 * when ``step % k == 0``: ``slow = alpha*fast + (1-alpha)*slow; fast = slow``,
-  fused into the k-th inner step's kernel (one pass over the buffers);
+  fused into the k-th inner step's kernel as an epilogue (one pass over the buffers);
 * the inner optimizer's state (momentum, Adam moments, its step count) is kept.
 
 Research options beyond Paddle (keywords, Paddle's behaviour by default):
 ``slow_init='construction'`` starts the slow weights at theta_0 as in the
 paper's Algorithm 1; ``inner_state='reset'|'pullback'`` resets or
-interpolates the momentum buffer at each sync (the authors' code's
-``pullback_momentum``); ``slow_weights()`` evaluates with the slow weights;
-``sync()`` synchronises by hand; ``state_dict()`` holds everything needed to
-resume bit-identically.
+interpolates inner state buffers at each sync (the authors' code's
+``pullback_momentum``; ``pullback_states`` names the buffers, default the
+momentum buffer); ``alpha`` and ``k`` may be schedules (callables of the sync
+index); ``slow_weights()`` evaluates with the slow weights; ``sync()``
+synchronises by hand; ``state_dict()`` holds everything needed to resume
+bit-identically.
+
+LookAhead talks to its inner optimizer only through the public protocol
+(``lasandbox.optimizer.protocol``) and implements it too, so the inner
+optimizer may itself be a LookAhead (nested Lookahead): at an outer sync every
+level below restarts from the outer slow weights.
 """
 
 from __future__ import annotations
@@ -25,69 +32,98 @@ import contextlib
 import numpy as np
 
 from lasandbox.autograd.engine import no_grad
-from lasandbox.optimizer.optimizer import Optimizer, _kernels
+from lasandbox.optimizer.protocol import is_step_target, missing_methods
 from lasandbox.utils.validation import check_choice, check_int, check_real
 
 SLOW_INITS = ("first_step", "construction")
 INNER_STATE_POLICIES = ("keep", "reset", "pullback")
 
 
+def _epilogues():
+    from lasandbox.kernels import epilogues
+
+    return epilogues
+
+
 class LookAhead:
     """Wrap ``inner_optimizer`` with Lookahead (Zhang et al. 2019), Paddle's semantics by default."""
 
     def __init__(self, inner_optimizer, alpha=0.5, k=5, name=None, *, slow_init="first_step",
-                 inner_state="keep"):
-        if not isinstance(inner_optimizer, Optimizer):
+                 inner_state="keep", pullback_states=None):
+        if not is_step_target(inner_optimizer):
+            missing = missing_methods(inner_optimizer)
             raise TypeError(
-                "inner_optimizer must be a lasandbox optimizer (SGD, Momentum, Adam, AdamW, ...), "
-                f"got {type(inner_optimizer).__name__}"
-            )
-        self.alpha = check_real("alpha", alpha, low=0.0, high=1.0)
-        self.k = check_int("k", k, low=1)
+                "inner_optimizer must be a lasandbox optimizer (SGD, Momentum, Adam, ..., or a LookAhead) or "
+                f"implement lasandbox.optimizer.protocol; got {type(inner_optimizer).__name__}"
+                + (f", which lacks {', '.join(missing)}" if missing else ""))
+        self._alpha_schedule = alpha if callable(alpha) else None
+        self._k_schedule = k if callable(k) else None
+        self.alpha = None if callable(alpha) else check_real("alpha", alpha, low=0.0, high=1.0)
+        self.k = None if callable(k) else check_int("k", k, low=1)
         self.slow_init = check_choice("slow_init", slow_init, SLOW_INITS)
         self.inner_state = check_choice("inner_state", inner_state, INNER_STATE_POLICIES)
-        if inner_state != "keep" and inner_optimizer.momentum_state is None:
-            raise ValueError(f"inner_state={inner_state!r} needs an inner optimizer with a momentum buffer; "
-                             f"{type(inner_optimizer).__name__} has none (use 'keep')")
+        self.pullback_states = self._check_pullback_states(inner_optimizer, inner_state, pullback_states)
         self.inner_optimizer = inner_optimizer
         self.name = name
         self.type = "lookahead"
         self._global_step = 0
-        self._slow = self._copy_of_fast() if slow_init == "construction" else None
-        # The momentum at the last sync, for inner_state='pullback' (zeros at the start, as in the authors' code).
-        self._cached_momentum = (
-            np.zeros_like(inner_optimizer._state[inner_optimizer.momentum_state])
-            if inner_state == "pullback" else None
-        )
+        self._since_sync = 0
+        self._syncs = 0
+        self._slow = inner_optimizer.new_buffer() if slow_init == "construction" else None
+        # The buffers at the last sync, for inner_state='pullback' (zeros at the start, as in the authors' code).
+        self._cached = {name: np.zeros_like(inner_optimizer.state_buffer(name)) for name in self.pullback_states} \
+            if inner_state == "pullback" else {}
 
-    # --------------------------------------------------------------- helpers
+    @staticmethod
+    def _check_pullback_states(inner, policy, names):
+        if names is not None and policy == "keep":
+            raise ValueError("pullback_states is given but inner_state='keep' leaves every buffer alone; "
+                             "use inner_state='pullback' or 'reset'")
+        if policy == "keep":
+            return ()
+        if names is None:
+            if inner.momentum_state is None:
+                raise ValueError(f"inner_state={policy!r} needs an inner optimizer with a momentum buffer; "
+                                 f"{type(inner).__name__} has none (use 'keep', or name buffers in pullback_states)")
+            return (inner.momentum_state,)
+        names = (names,) if isinstance(names, str) else tuple(names)
+        unknown = [n for n in names if n not in inner.state_names]
+        if not names or unknown:
+            raise ValueError(f"pullback_states must name state buffers of {type(inner).__name__} "
+                             f"{inner.state_names}, got {names!r}")
+        return names
+
+    # ------------------------------------------------------------- schedules
+    def current_alpha(self) -> float:
+        """The alpha of the next sync (a schedule is called with the sync index, from 0)."""
+        if self._alpha_schedule is None:
+            return self.alpha
+        return check_real(f"alpha({self._syncs})", self._alpha_schedule(self._syncs), low=0.0, high=1.0)
+
+    def current_k(self) -> int:
+        """The length of the current cycle (a schedule is called with the sync index, from 0)."""
+        if self._k_schedule is None:
+            return self.k
+        return check_int(f"k({self._syncs})", self._k_schedule(self._syncs), low=1)
+
+    # ---------------------------------------------------------------- helpers
     @property
-    def _parameter_list(self):
-        return self.inner_optimizer._parameter_list
+    def _parameter_list(self):  # Paddle's attribute name
+        return self.inner_optimizer.parameters()
 
     @property
     def global_step(self):
         """Inner steps taken so far (Paddle's ``lookahead_step``)."""
         return self._global_step
 
-    def _copy_of_fast(self):
-        inner = self.inner_optimizer
-        host = inner._space.param_buffer.copy()
-        return _kernels().to_device(host) if inner.backend == "cuda" else host
-
-    def _slow_host(self):
-        if self._slow is None:
-            return None
-        return self._slow.copy_to_host() if self.inner_optimizer.backend == "cuda" else self._slow
+    @property
+    def backend(self):
+        return self.inner_optimizer.backend
 
     def slow_buffer(self):
         """The slow weights as a flat host float32 array laid out like ``flat_parameters()``
         (a copy on the cuda backend), or None before they exist (Paddle's lazy init)."""
-        return self._slow_host()
-
-    def flat_parameters(self):
-        """The fast weights: the inner optimizer's flat parameter buffer."""
-        return self.inner_optimizer.flat_parameters()
+        return None if self._slow is None else self.inner_optimizer.to_host(self._slow)
 
     def get_lr(self):
         return self.inner_optimizer.get_lr()
@@ -95,39 +131,101 @@ class LookAhead:
     def set_lr(self, value):
         self.inner_optimizer.set_lr(value)
 
+    # ------------------------------------------------------- protocol (nesting)
+    def parameters(self):
+        return self.inner_optimizer.parameters()
+
+    def flat_parameters(self):
+        """The fast weights: the inner optimizer's flat parameter buffer."""
+        return self.inner_optimizer.flat_parameters()
+
+    def flat_gradients(self):
+        return self.inner_optimizer.flat_gradients()
+
+    def select(self, parameters=None, no_grad_set=None, *, warn_if_empty=False):
+        return self.inner_optimizer.select(parameters, no_grad_set, warn_if_empty=warn_if_empty)
+
+    def params_grads(self, selection):
+        return self.inner_optimizer.params_grads(selection)
+
+    def new_buffer(self, copy_of_parameters=True):
+        return self.inner_optimizer.new_buffer(copy_of_parameters)
+
+    def to_host(self, buffer):
+        return self.inner_optimizer.to_host(buffer)
+
+    @property
+    def state_names(self):
+        return self.inner_optimizer.state_names
+
+    @property
+    def momentum_state(self):
+        return self.inner_optimizer.momentum_state
+
+    def state_buffer(self, name):
+        return self.inner_optimizer.state_buffer(name)
+
+    def edit_state(self, name):
+        return self.inner_optimizer.edit_state(name)
+
+    def apply_epilogues(self, epilogues):
+        self.inner_optimizer.apply_epilogues(epilogues)
+
+    def restart(self):
+        """An outer Lookahead just synced: the slow weights (and every level below) restart from the parameters."""
+        if self._slow is not None:
+            self._copy_parameters_into_slow()
+        self.inner_optimizer.restart()
+
+    def _copy_parameters_into_slow(self):
+        fresh = self.inner_optimizer.new_buffer()
+        if self.backend == "cuda":
+            self._slow.copy_to_device(fresh)
+        else:
+            self._slow[...] = fresh
+
     # -------------------------------------------------------------- stepping
     @no_grad()
-    def _step_with(self, ready):
+    def apply(self, selection, epilogues=()):
+        """One Lookahead step: an inner step, fused with the sync every k-th time, then ``epilogues``
+        (an outer loop's, e.g. the outer sync of a nested Lookahead)."""
+        k = self.current_k()
+        sync_now = self._since_sync + 1 >= k
+        alpha = self.current_alpha() if sync_now else None  # checked before anything changes
         inner = self.inner_optimizer
-        step = self._global_step + 1
-        sync_now = step % self.k == 0
         if self._slow is None:
             # Paddle: at step 1 the slow weights are the fast weights after the inner update.
-            inner._apply(ready)
-            self._slow = self._copy_of_fast()
+            inner.apply(selection, epilogues)
+            self._slow = inner.new_buffer()
             if sync_now:
-                self._sync_buffers()
+                self._sync_alone(alpha)
         elif sync_now:
-            if ready:
-                inner._apply(ready, slow=self._slow, alpha=self.alpha)
-                self._apply_inner_state_policy()
+            if selection:
+                inner.apply(selection, (_epilogues().lookahead_epilogue(self._slow, alpha), *epilogues))
+                self._after_sync(alpha)
+            else:
+                inner.apply(selection, epilogues)
         else:
-            inner._apply(ready)
-        self._global_step = step
+            inner.apply(selection, epilogues)
+        self._global_step += 1
+        if sync_now:
+            self._since_sync = 0
+            self._syncs += 1
+        else:
+            self._since_sync += 1
 
     def step(self):
         """One inner step; every k-th step also moves the slow weights and resets the fast ones."""
-        self._step_with(self.inner_optimizer._ready())
+        self.apply(self.select())
 
     def minimize(self, loss, startup_program=None, parameters=None, no_grad_set=None):
         """Eager-mode minimize: apply the gradients of ``loss.backward()``.
 
         Returns ``(optimize_ops, params_grads)``; ``optimize_ops`` is empty (eager mode).
         """
-        inner = self.inner_optimizer
-        ready = inner._minimize_targets(parameters, no_grad_set)
-        params_grads = inner._params_grads(ready)
-        self._step_with(ready)
+        selection = self.select(parameters, no_grad_set, warn_if_empty=True)
+        params_grads = self.params_grads(selection)
+        self.apply(selection)
         return [], params_grads
 
     def clear_grad(self, set_to_zero=True):
@@ -135,37 +233,33 @@ class LookAhead:
 
     clear_gradients = clear_grad
 
-    def _sync_buffers(self):
-        inner = self.inner_optimizer
-        _kernels().lookahead_sync(inner._array("param"), self._slow, self.alpha, backend=inner.backend)
-        if inner._mirror:
-            inner._mirror.download_params()
+    def _sync_alone(self, alpha):
+        self.inner_optimizer.apply_epilogues((_epilogues().lookahead_epilogue(self._slow, alpha),))
+        self._after_sync(alpha)
+
+    def _after_sync(self, alpha):
+        self.inner_optimizer.restart()  # a nested level below restarts from our slow weights
+        self._apply_inner_state_policy(alpha)
 
     @no_grad()
     def sync(self):
-        """Synchronise now: ``slow += alpha*(fast - slow); fast = slow`` (does not count as a step)."""
-        inner = self.inner_optimizer
-        if inner._mirror:
-            inner._mirror.upload_step_inputs()
+        """Synchronise now: ``slow = alpha*fast + (1-alpha)*slow; fast = slow`` (does not count as a step)."""
+        alpha = self.current_alpha()
         if self._slow is None:
-            self._slow = self._copy_of_fast()
-        self._sync_buffers()
-        self._apply_inner_state_policy()
+            self._slow = self.inner_optimizer.new_buffer()
+        self._sync_alone(alpha)
 
-    def _apply_inner_state_policy(self):
+    def _apply_inner_state_policy(self, alpha):
         if self.inner_state == "keep":
             return
-        inner = self.inner_optimizer
-        name = inner.momentum_state
-        momentum = inner._host_state(name)
-        if self.inner_state == "reset":
-            momentum.fill(0)
-        else:  # pullback: interpolate towards the momentum at the previous sync
-            momentum *= np.float32(self.alpha)
-            momentum += np.float32(1 - self.alpha) * self._cached_momentum
-            self._cached_momentum[...] = momentum
-        if inner._mirror:
-            inner._mirror.upload_state(name, momentum)
+        for name in self.pullback_states:
+            with self.inner_optimizer.edit_state(name) as buffer:
+                if self.inner_state == "reset":
+                    buffer.fill(0)
+                else:  # pullback: interpolate towards the buffer at the previous sync
+                    buffer *= np.float32(alpha)
+                    buffer += np.float32(1 - alpha) * self._cached[name]
+                    self._cached[name][...] = buffer
 
     # ------------------------------------------------------------ evaluation
     @contextlib.contextmanager
@@ -174,11 +268,11 @@ class LookAhead:
 
         Before the slow weights exist (Paddle's lazy init, step 0) the model is left as it is.
         """
-        slow = self._slow_host()
+        slow = self.slow_buffer()
         if slow is None:
             yield self
             return
-        params = self.inner_optimizer._space.param_buffer
+        params = self.inner_optimizer.flat_parameters()
         fast = params.copy()
         params[...] = slow
         try:
@@ -188,16 +282,19 @@ class LookAhead:
 
     # ----------------------------------------------------------------- state
     def state_dict(self):
-        """Slow weights, step counter, options and the inner optimizer's state (all copies)."""
-        slow = self._slow_host()
+        """Slow weights, counters, options and the inner optimizer's state (all copies)."""
+        slow = self.slow_buffer()
         return {
             "slow": None if slow is None else slow.copy(),
             "global_step": self._global_step,
+            "steps_since_sync": self._since_sync,
+            "syncs": self._syncs,
             "alpha": self.alpha,
             "k": self.k,
             "slow_init": self.slow_init,
             "inner_state": self.inner_state,
-            "cached_momentum": None if self._cached_momentum is None else self._cached_momentum.copy(),
+            "pullback_states": list(self.pullback_states),
+            "cached_states": {name: cached.copy() for name, cached in self._cached.items()},
             "inner": self.inner_optimizer.state_dict(),
         }
 
@@ -206,25 +303,39 @@ class LookAhead:
         missing = [key for key in ("slow", "global_step", "inner") if key not in state_dict]
         if missing:
             raise KeyError(f"LookAhead state_dict is missing {missing}")
-        size = self.inner_optimizer._space.size
+        size = self.inner_optimizer.flat_parameters().size
         slow = state_dict["slow"]
         if slow is not None:
             slow = np.asarray(getattr(slow, "_value", slow), dtype=np.float32)
             if slow.shape != (size,):
                 raise ValueError(f"state_dict['slow'] has shape {list(slow.shape)}, expected [{size}]")
         step = check_int("state_dict['global_step']", state_dict["global_step"], low=0)
-        cached = state_dict.get("cached_momentum")
-        if self._cached_momentum is not None and cached is not None:
-            cached = np.asarray(cached, dtype=np.float32)
-            if cached.shape != (size,):
-                raise ValueError(f"state_dict['cached_momentum'] has shape {list(cached.shape)}, expected [{size}]")
+        # Files written before schedules existed: the cycle phase follows from the step (constant k).
+        since = state_dict.get("steps_since_sync", step % self.k if self.k else 0)
+        since = check_int("state_dict['steps_since_sync']", since, low=0)
+        syncs = check_int("state_dict['syncs']", state_dict.get("syncs", step // self.k if self.k else 0), low=0)
+        cached = dict(state_dict.get("cached_states") or {})
+        if "cached_momentum" in state_dict and state_dict["cached_momentum"] is not None and self.pullback_states:
+            cached = {self.pullback_states[0]: state_dict["cached_momentum"]}
+        checked = {}
+        for name in self._cached:
+            if name in cached and cached[name] is not None:
+                array = np.asarray(cached[name], dtype=np.float32)
+                if array.shape != (size,):
+                    raise ValueError(f"state_dict['cached_states'][{name!r}] has shape {list(array.shape)}, "
+                                     f"expected [{size}]")
+                checked[name] = array
         self.inner_optimizer.set_state_dict(state_dict["inner"])  # validates itself before writing
         if slow is None:
             self._slow = None
         else:
-            self._slow = _kernels().to_device(slow.copy()) if self.inner_optimizer.backend == "cuda" else slow.copy()
-        self._global_step = step
-        if self._cached_momentum is not None and cached is not None:
-            self._cached_momentum[...] = cached
+            self._slow = self.inner_optimizer.new_buffer()
+            if self.backend == "cuda":
+                self._slow.copy_to_device(slow)
+            else:
+                self._slow[...] = slow
+        self._global_step, self._since_sync, self._syncs = step, since, syncs
+        for name, array in checked.items():
+            self._cached[name][...] = array
 
     set_dict = set_state_dict

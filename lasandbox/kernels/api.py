@@ -1,8 +1,15 @@
-"""The public kernel functions: validate, combine the host scalars, dispatch.
+"""The public kernel functions, derived from the rule declarations: validate, combine the host scalars, dispatch.
 
-Each function updates its arrays in place and returns None. The per-element
-math is float32; the scalars it uses (bias corrections, ``1 - beta`` ...) are
-computed here once per call in float64 and rounded to float32 by the backend.
+For every registered rule there is ``lasandbox.kernels.<name>_step``, written
+out (``step_function``) with the rule's own argument names: its arrays
+(``param``, ``grad``, the state arrays), ``lr``, ``step`` when the rule counts
+steps (from 1), its required hyperparameters, then keywords: the optional
+hyperparameters, ``segments`` for rules with per-tensor reductions, ``slow`` /
+``alpha`` (the Lookahead sync fused into the same pass), ``backend`` and
+``validate``. Each updates its arrays in place and returns None. The
+per-element math is float32; the scalars it uses (bias corrections,
+``1 - beta`` ...) are computed once per call in float64 by the rule's
+``constants`` and rounded to float32 by the backend.
 
 ``backend`` is ``"numpy"`` (the readable reference), ``"cpu"`` (numba,
 multi-threaded above ``cpu_backend.SERIAL_THRESHOLD`` elements), ``"cuda"``
@@ -14,12 +21,12 @@ its buffers once and calls the same kernel every step.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from lasandbox.kernels import checks, cpu_backend, cuda_backend, numpy_backend
-from lasandbox.kernels.checks import BACKENDS, flag, is_device_array, real, step_count
+from lasandbox.kernels import checks, cpu_backend, cuda_backend, loops, numpy_backend, rules
+from lasandbox.kernels.checks import BACKENDS, is_device_array, real, step_count
+from lasandbox.kernels.declare import PARAM, HyperValues, Pass, Rule
+from lasandbox.kernels.epilogues import LOOKAHEAD, lookahead_scalars
 
 _MODULES = {"numpy": numpy_backend, "cpu": cpu_backend, "cuda": cuda_backend}
 _cuda_available = None
@@ -55,6 +62,11 @@ def resolve_backend(name="auto", *arrays) -> str:
     raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
 
 
+def backend_module(name):
+    """The module that runs kernels for a concrete backend name (``numpy``, ``cpu``, ``cuda``)."""
+    return _MODULES[name]
+
+
 def _checked_backend(backend, named_arrays, written, optional=frozenset()):
     name = resolve_backend(backend, named_arrays[0][1])
     if name == "cuda":
@@ -70,102 +82,147 @@ def _unchecked_backend(backend, param):
     return _MODULES[backend]
 
 
-_SGD_WRITES = frozenset(("param", "slow"))
-_MOMENTUM_WRITES = frozenset(("param", "velocity", "slow"))
-_ADAM_WRITES = frozenset(("param", "m", "v", "slow"))
-_SYNC_WRITES = frozenset(("fast", "slow"))
-_SLOW_IS_OPTIONAL = frozenset(("slow",))  # a step without ``slow`` is a step without the fused sync
+def _size(array):
+    return array.size if isinstance(array, np.ndarray) else cuda_backend._size(array)
 
 
-def sgd_step(param, grad, lr, *, weight_decay=0.0, slow=None, alpha=0.5, backend="auto", validate=True):
-    """``param -= lr * (grad + weight_decay*param)``, in place.
+_SLOW = frozenset(("slow",))
 
-    With ``slow``, the Lookahead sync is fused into the same pass:
-    ``slow = alpha*param + (1-alpha)*slow; param = slow``.
-    """
+
+def run_step(rule: Rule, arrays, lr, step, hypers, *, slow=None, alpha=0.5, segments=None, backend="auto",
+             validate=True):
+    """One step of ``rule`` on ``arrays`` (in ``rule.arrays`` order), in place: what every ``<name>_step`` calls."""
     if validate:
-        named = (("param", param), ("grad", grad), ("slow", slow))
-        impl = _checked_backend(backend, named, _SGD_WRITES, _SLOW_IS_OPTIONAL)
-        lr = real("lr", lr)
-        weight_decay = real("weight_decay", weight_decay)
-        alpha = real("alpha", alpha, 0.0, 1.0)
-    else:  # float(): a numpy scalar would make numba compile another specialisation
-        impl = _unchecked_backend(backend, param)
-        lr, weight_decay, alpha = float(lr), float(weight_decay), float(alpha)
-    impl.sgd(param, grad, slow, lr, weight_decay, alpha, 1.0 - alpha)
-
-
-def momentum_step(param, grad, velocity, lr, momentum, *, nesterov=False, weight_decay=0.0, slow=None,
-                  alpha=0.5, backend="auto", validate=True):
-    """Paddle's Momentum, in place: ``velocity = momentum*velocity + g``; ``param -= lr*velocity``.
-
-    ``g = grad + weight_decay*param`` (L2). Nesterov: ``param -= lr*(g + momentum*velocity)``.
-    With ``slow``, the Lookahead sync is fused in (see ``sgd_step``).
-    """
-    if validate:
-        named = (("param", param), ("grad", grad), ("velocity", velocity), ("slow", slow))
-        impl = _checked_backend(backend, named, _MOMENTUM_WRITES, _SLOW_IS_OPTIONAL)
-        lr = real("lr", lr)
-        momentum = real("momentum", momentum)
-        nesterov = flag("nesterov", nesterov)
-        weight_decay = real("weight_decay", weight_decay)
-        alpha = real("alpha", alpha, 0.0, 1.0)
-    else:
-        impl = _unchecked_backend(backend, param)
-        lr, momentum, weight_decay, alpha = float(lr), float(momentum), float(weight_decay), float(alpha)
-        nesterov = bool(nesterov)
-    impl.momentum(param, grad, velocity, slow, lr, momentum, weight_decay, nesterov, alpha, 1.0 - alpha)
-
-
-def adam_step(param, grad, m, v, lr, step, *, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-              decoupled=False, slow=None, alpha=0.5, backend="auto", validate=True):
-    """Paddle's Adam (AdamW with ``decoupled=True``), in place; ``step`` counts from 1.
-
-    ``m = beta1*m + (1-beta1)*g``; ``v = beta2*v + (1-beta2)*g*g``;
-    ``param -= lr_t * m / (sqrt(v) + eps*sqrt(1-beta2^step))`` with
-    ``lr_t = lr*sqrt(1-beta2^step)/(1-beta1^step)``. Adam adds ``weight_decay*param``
-    to the gradient; AdamW instead first scales ``param *= 1 - lr*weight_decay``
-    (the un-corrected lr, as Paddle does). With ``slow``, the Lookahead sync is
-    fused in (see ``sgd_step``).
-    """
-    if validate:
-        named = (("param", param), ("grad", grad), ("m", m), ("v", v), ("slow", slow))
-        impl = _checked_backend(backend, named, _ADAM_WRITES, _SLOW_IS_OPTIONAL)
         lr = real("lr", lr)
         step = step_count(step)
-        beta1 = real("beta1", beta1, 0.0, 1.0, high_open=True)
-        beta2 = real("beta2", beta2, 0.0, 1.0, high_open=True)
-        eps = real("eps", eps)
-        weight_decay = real("weight_decay", weight_decay)
-        decoupled = flag("decoupled", decoupled)
+        hypers = rule.check_hypers(hypers)
         alpha = real("alpha", alpha, 0.0, 1.0)
-    else:
-        impl = _unchecked_backend(backend, param)
-        lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
-        weight_decay, alpha, step = float(weight_decay), float(alpha), int(step)
-    bias_correction1 = 1.0 - beta1**step
-    sqrt_bias_correction2 = math.sqrt(1.0 - beta2**step)
-    lr_t = lr * sqrt_bias_correction2 / bias_correction1
-    eps_hat = eps * sqrt_bias_correction2
-    if decoupled:
-        l2, decay_keep = 0.0, 1.0 - lr * weight_decay
-    else:
-        l2, decay_keep = weight_decay, 1.0
-    impl.adam(param, grad, m, v, slow, lr_t, beta1, 1.0 - beta1, beta2, 1.0 - beta2, eps_hat, l2, decay_keep,
-              alpha, 1.0 - alpha)
+        arrays = _slot_rows(rule, arrays, hypers, step, validate)
+        named = (*zip(rule.arrays, arrays, strict=True), ("slow", slow))
+        impl = _checked_backend(backend, named, rule.written | _SLOW, _SLOW)
+        if rule.segmented:
+            segments = loops.segment_offsets(segments, _size(arrays[0]))
+        elif segments is not None:
+            raise TypeError(f"rule {rule.name!r} has no per-segment reduction; segments must be None")
+    else:  # float(): a numpy scalar would make numba compile another specialisation
+        impl = _unchecked_backend(backend, arrays[0])
+        lr, step, alpha = float(lr), int(step), float(alpha)
+        hypers = rule.coerce_hypers(hypers)
+        if rule.segmented:
+            segments = np.array([0, _size(arrays[0])]) if segments is None else np.asarray(segments, np.int64)
+    if not validate:
+        arrays = _slot_rows(rule, arrays, hypers, step, validate)
+    scalars = rule.step_constants(hypers, lr, step)
+    named_arrays = dict(zip(rule.arrays, arrays, strict=True))
+    chain = ()
+    if slow is not None:
+        chain = (LOOKAHEAD,)
+        named_arrays["slow_e0"] = slow
+        scalars = {**scalars, **{f"{k}_e0": v for k, v in lookahead_scalars(alpha).items()}}
+    impl.run(rule, chain, named_arrays, scalars, loops.ChunkTable(segments) if rule.segmented else None)
+
+
+def _slot_rows(rule, arrays, hypers, step, validate):
+    """For a state with ``copies`` (a ring of arrays, shape ``[copies, size]``), the row this step works on."""
+    if not any(s.copies for s in rule.state):
+        return arrays
+    arrays = list(arrays)
+    for index, state in enumerate(rule.state, start=2):
+        if state.copies is None:
+            continue
+        array, copies = arrays[index], hypers[state.copies]
+        if validate:
+            shape = tuple(getattr(array, "shape", ()))
+            expected = (copies, _size(arrays[0]))
+            if shape != expected:
+                raise ValueError(f"{state.name} must have shape ({state.copies}={copies}, {expected[1]}) (one row "
+                                 f"per copy, each laid out like param), got {shape}")
+        arrays[index] = array[state.slot(HyperValues(hypers), step)]
+    return arrays
+
+
+def run_epilogues(param, chain, chain_arrays, chain_scalars, *, backend):
+    """The ``chain`` of epilogues alone over ``param`` (no inner step): what ``lookahead_sync`` runs."""
+    arrays = {PARAM: param, **chain_arrays}
+    _MODULES[backend].run(KEEP, tuple(chain), arrays, chain_scalars, None)
+
+
+def _keep(param):
+    return (param,)
+
+
+# The "rule" that leaves the parameters as they are: an epilogue chain runs on it alone.
+KEEP = Rule(name="keep", summary="leave param unchanged", state=(), hypers=(), constants=lambda h, lr, step: {},
+            passes=(Pass(_keep, writes=(PARAM,)),))
 
 
 def lookahead_sync(fast, slow, alpha, *, backend="auto", validate=True):
     """The Lookahead "step back", in place: ``slow = alpha*fast + (1-alpha)*slow; fast = slow``."""
     if validate:
-        impl = _checked_backend(backend, (("fast", fast), ("slow", slow)), _SYNC_WRITES)
+        impl = _checked_backend(backend, (("fast", fast), ("slow", slow)), frozenset(("fast", "slow")))
         alpha = real("alpha", alpha, 0.0, 1.0)
     else:
         impl = _unchecked_backend(backend, fast)
         alpha = float(alpha)
-    impl.lookahead_sync(fast, slow, alpha, 1.0 - alpha)
+    scalars = {f"{k}_e0": v for k, v in lookahead_scalars(alpha).items()}
+    impl.run(KEEP, (LOOKAHEAD,), {PARAM: fast, "slow_e0": slow}, scalars, None)
 
 
+# ------------------------------------------------------------------------------ the generated functions
+def _signature_parts(rule: Rule):
+    positional = [*rule.arrays, "lr"] + (["step"] if rule.uses_step else [])
+    positional += [h.name for h in rule.hypers if h.required]
+    keywords = [f"{h.name}={h.default!r}" for h in rule.hypers if not h.required]
+    if rule.segmented:
+        keywords.append("segments=None")
+    keywords += ["slow=None", "alpha=0.5", 'backend="auto"', "validate=True"]
+    return positional, keywords
+
+
+def _docstring(rule: Rule) -> str:
+    lines = [rule.summary, "", "In place on contiguous 1-D float32 arrays of one size (``step`` counts from 1)."]
+    for h in rule.hypers:
+        paddle = f"; Paddle: ``{h.paddle}``" if h.paddle else ""
+        default = "required" if h.required else f"default {h.default!r}"
+        lines.append(f"``{h.name}``: {h.doc} ({h.describe()}, {default}{paddle}).")
+    for s in rule.state:
+        lines.append(f"``{s.name}``: state array (Paddle's accumulator ``{s.paddle}``, starts at {s.init!r}).")
+    if rule.segmented:
+        lines.append("``segments``: int offsets ``[0, ..., size]``; the reductions are per segment "
+                     "(per parameter tensor); None = one segment.")
+    lines.append("With ``slow``, the Lookahead sync is fused into the same pass: "
+                 "``slow = alpha*param + (1-alpha)*slow; param = slow``.")
+    if rule.reference:
+        lines += ["", rule.reference]
+    return "\n".join(lines)
+
+
+def step_function(rule):
+    """``lasandbox.kernels.<name>_step`` for ``rule`` (a Rule or a registered name), written out with
+    explicit arguments so that calls cost what a hand-written function costs."""
+    rule = rules.get(rule)
+    positional, keywords = _signature_parts(rule)
+    hypers = ", ".join(f"{h.name!r}: {h.name}" for h in rule.hypers)
+    step = "step" if rule.uses_step else "1"
+    segments = "segments" if rule.segmented else "None"
+    source = (f"def {rule.name}_step({', '.join(positional)}, *, {', '.join(keywords)}):\n"
+              f"    return _run(_rule, ({', '.join(rule.arrays)},), lr, {step}, {{{hypers}}}, slow=slow, "
+              f"alpha=alpha, segments={segments}, backend=backend, validate=validate)\n")
+    namespace = {"_run": run_step, "_rule": rule}
+    exec(compile(source, f"<lasandbox.kernels.{rule.name}_step>", "exec"), namespace)  # noqa: S102
+    function = namespace[f"{rule.name}_step"]
+    function.__doc__ = _docstring(rule)
+    function.__module__ = "lasandbox.kernels"
+    function.rule = rule
+    return function
+
+
+def step_functions() -> dict:
+    """``{"<name>_step": function}`` for every registered rule."""
+    return {f"{rule.name}_step": step_function(rule) for rule in rules.all_rules()}
+
+
+# ------------------------------------------------------------------------------------------- buffers
 def aligned_zeros(size: int) -> np.ndarray:
     """A zeroed 1-D float32 array whose data starts on a 64-byte (cache-line) boundary.
 
@@ -187,3 +244,7 @@ def to_device(array):
 def to_host(array):
     """Copy a device array back to a numpy array (numpy arrays are returned as they are)."""
     return cuda_backend.to_host(array)
+
+
+__all__ = ["run_step", "run_epilogues", "lookahead_sync", "step_function", "step_functions", "aligned_zeros",
+           "to_device", "to_host", "available_backends", "resolve_backend"]

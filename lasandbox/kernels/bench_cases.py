@@ -20,14 +20,37 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit, prange
 
-from lasandbox.kernels import api
-from lasandbox.kernels.cpu_backend import SERIAL_THRESHOLD, _aligned_head, _block_bounds, _block_count
+from lasandbox.kernels import api, rules
+from lasandbox.kernels.cpu_backend import SERIAL_THRESHOLD
+from lasandbox.kernels.loops import aligned_head, block_bounds, block_count
 
-# Bytes each update must move per element: every array read once, every updated array written once.
-KERNEL_BYTES = {"sgd": 12, "sgd+sync": 20, "momentum": 20, "momentum+sync": 28, "adam": 28, "adam+sync": 36,
-                "sync": 16}
 STREAM_BYTES = 12
+SYNC = "sync"  # the Lookahead sync alone; "<rule>+sync" is a rule's step with the sync fused in
+# The rule the benchmark's targets compare with PyTorch and the numpy loop (many tensors, start-up, fusion).
+REFERENCE = "adam"
 LR, MOMENTUM, ALPHA, STEP = 1e-3, 0.9, 0.5, 10
+
+
+def kernel_labels(rule_names=None) -> list:
+    """``[<rule>, <rule>+sync, ...]`` for the registered rules (or ``rule_names``), then ``sync``."""
+    names = rules.names() if rule_names is None else rule_names
+    return [label for name in names for label in (name, f"{name}+sync")] + [SYNC]
+
+
+def parse_label(label):
+    """``(rule or None, fused)`` of a kernel label (``None``: the sync alone)."""
+    if label == SYNC:
+        return None, True
+    name, _, suffix = label.partition("+")
+    if suffix not in ("", SYNC):
+        raise ValueError(f"unknown kernel {label!r}; kernels are <rule>, <rule>+sync or sync")
+    return rules.get(name), suffix == SYNC
+
+
+def kernel_bytes(label) -> int:
+    """Bytes the update must move per element: every array read once, every updated array written once."""
+    rule, fused = parse_label(label)
+    return 16 if rule is None else rule.bytes_per_element(fused_sync=fused)
 
 
 @njit(cache=True)
@@ -46,37 +69,58 @@ def stream_prange(a, b, scale):
 
 @njit(parallel=True, cache=True)
 def stream_blocked(a, b, scale):
-    n, head = a.size, _aligned_head(a)
+    n, head = a.size, aligned_head(a)
     stream_serial(a[:head], b[:head], scale)
-    for blk in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, blk)
+    for blk in prange(block_count(n, head)):
+        lo, hi = block_bounds(n, head, blk)
         stream_serial(a[lo:hi], b[lo:hi], scale)
 
 
 @dataclass
 class Case:
-    kernel: str  # a key of KERNEL_BYTES, or "stream"
+    kernel: str  # a label of kernel_labels(), or "stream"
     backend: str  # numpy, cpu, cuda, torch, or the stream variant's name
     run: object  # callable doing one update
     max_rounds: int = 10**9  # the slow numpy reference at huge sizes is timed fewer times
     best: float = field(default=float("inf"))
 
 
+MAX_STATES = max(len(rule.state) for rule in rules.all_rules())
+
+
 @dataclass
 class Buffers:
-    """The arrays every case updates in place: param, grad, two state arrays, slow weights."""
+    """The arrays every case updates in place: param, grad, the slow weights and state arrays (a rule
+    uses the first ``len(rule.state)``; a ring of copies is a reshaped view). State arrays hold
+    ``|noise|``, valid for every rule (second moments and step sizes must be >= 0)."""
 
     param: np.ndarray
     grad: np.ndarray
-    m: np.ndarray
-    v: np.ndarray
     slow: np.ndarray
+    states: list
 
     @classmethod
-    def random(cls, size, seed=0):
-        arrays = random_arrays(size, (1.0, 1e-2, 1e-3, 1e-4, 1.0), seed)
-        arrays[3] = np.abs(arrays[3], out=arrays[3])  # v holds squares
-        return cls(*arrays)
+    def random(cls, size, seed=0, states=None):
+        states = MAX_STATES if states is None else states
+        arrays = random_arrays(size, (1.0, 1e-2, 1.0) + (1e-3,) * states, seed)
+        for array in arrays[3:]:
+            np.abs(array, out=array)
+        return cls(arrays[0], arrays[1], arrays[2], arrays[3:])
+
+    @property
+    def m(self):
+        return self.states[0]
+
+    @property
+    def v(self):
+        return self.states[1]
+
+    def for_rule(self, rule, hypers) -> tuple:
+        """The rule's arrays in ``rule.arrays`` order (a ring of copies as a ``[copies, size/copies]`` view)."""
+        arrays = [self.param, self.grad]
+        for state, array in zip(rule.state, self.states, strict=False):
+            arrays.append(array.reshape(hypers[state.copies], -1) if state.copies else array)
+        return tuple(arrays)
 
 
 def random_arrays(size, scales, seed=0):
@@ -94,22 +138,28 @@ def random_arrays(size, scales, seed=0):
     return arrays
 
 
+def bench_hypers(rule) -> dict:
+    """The hyperparameters a rule is timed with: its first declared example (or its defaults)."""
+    return rule.example_settings()[0]
+
+
+def step_call(buffers, label, backend, validate=True):
+    """A callable doing one update of ``label`` through the public kernel API (with its validation)."""
+    b = buffers
+    rule, fused = parse_label(label)
+    if rule is None:
+        return lambda: api.lookahead_sync(b.param, b.slow, ALPHA, backend=backend, validate=validate)
+    hypers = bench_hypers(rule)
+    arrays = b.for_rule(rule, hypers)
+    slow = b.slow if fused else None
+    return lambda: api.run_step(rule, arrays, LR, STEP, hypers, slow=slow, alpha=ALPHA, backend=backend,
+                                validate=validate)
+
+
 def numba_cases(buffers, backend, kernels):
     """Cases calling the public kernel API (with its validation) on one backend."""
-    b = buffers
-    calls = {
-        "sgd": lambda: api.sgd_step(b.param, b.grad, LR, backend=backend),
-        "sgd+sync": lambda: api.sgd_step(b.param, b.grad, LR, slow=b.slow, alpha=ALPHA, backend=backend),
-        "momentum": lambda: api.momentum_step(b.param, b.grad, b.m, LR, MOMENTUM, backend=backend),
-        "momentum+sync": lambda: api.momentum_step(b.param, b.grad, b.m, LR, MOMENTUM, slow=b.slow,
-                                                   alpha=ALPHA, backend=backend),
-        "adam": lambda: api.adam_step(b.param, b.grad, b.m, b.v, LR, STEP, backend=backend),
-        "adam+sync": lambda: api.adam_step(b.param, b.grad, b.m, b.v, LR, STEP, slow=b.slow, alpha=ALPHA,
-                                           backend=backend),
-        "sync": lambda: api.lookahead_sync(b.param, b.slow, ALPHA, backend=backend),
-    }
-    slow_rounds = 3 if backend == "numpy" and b.param.size >= 2**22 else 10**9
-    return [Case(kernel, backend, calls[kernel], max_rounds=slow_rounds) for kernel in kernels]
+    slow_rounds = 3 if backend == "numpy" and buffers.param.size >= 2**22 else 10**9
+    return [Case(label, backend, step_call(buffers, label, backend), max_rounds=slow_rounds) for label in kernels]
 
 
 def stream_cases(buffers_a, buffers_b):
@@ -123,46 +173,50 @@ def stream_cases(buffers_a, buffers_b):
 def torch_cases(buffers, kernels):
     """The PyTorch update a user would pick for each kernel, on views of the same buffers.
 
-    SGD/Momentum/Adam: ``torch.optim`` with ``fused=True``; the sync, which PyTorch
-    lacks, as ``slow.lerp_(fast, alpha); fast.copy_(slow)``, after the step when fused.
+    A rule's declaration names torch's version (``Rule.torch``); it runs with
+    ``fused=True`` where torch has a fused CPU kernel (SGD, Adam, Adagrad, ...), else
+    ``foreach=True``. The sync, which PyTorch lacks, is
+    ``slow.lerp_(fast, alpha); fast.copy_(slow)``, after the step when fused.
+    Kernels whose rule torch does not have get no torch case.
     """
     import torch
 
     b = buffers
-    param, grad = torch.from_numpy(b.param), torch.from_numpy(b.grad)
-    m, v, slow = torch.from_numpy(b.m), torch.from_numpy(b.v), torch.from_numpy(b.slow)
-
-    def optimizer(kind):
-        weight = torch.nn.Parameter(param)  # shares param's memory
-        weight.grad = grad
-        if kind == "sgd":
-            opt = torch.optim.SGD([weight], lr=LR, fused=True)
-        elif kind == "momentum":
-            opt = torch.optim.SGD([weight], lr=LR, momentum=MOMENTUM, fused=True)
-        else:
-            opt = torch.optim.Adam([weight], lr=LR, fused=True)
-        opt.step()  # creates the state, which we then point at our buffers
-        state = opt.state[weight]
-        if kind == "momentum":
-            state["momentum_buffer"] = m
-        elif kind == "adam":
-            state["exp_avg"], state["exp_avg_sq"] = m, v
-        return opt
+    param, slow = torch.from_numpy(b.param), torch.from_numpy(b.slow)
 
     def sync():
         slow.lerp_(param, ALPHA)
         param.copy_(slow)
 
     cases = []
-    for kernel in kernels:
-        base = kernel.split("+")[0]
-        if kernel == "sync":
-            run = sync
-        else:
-            opt = optimizer(base)
-            run = opt.step if "+" not in kernel else (lambda opt=opt: (opt.step(), sync()))
-        cases.append(Case(kernel, "torch", run))
+    for label in kernels:
+        rule, fused = parse_label(label)
+        if rule is None:
+            cases.append(Case(label, "torch", sync))
+            continue
+        if rule.torch is None:
+            continue
+        step = _torch_optimizer(torch, b, rule).step
+        cases.append(Case(label, "torch", step if not fused else (lambda step=step: (step(), sync()))))
     return cases
+
+
+def _torch_optimizer(torch, buffers, rule):
+    spec = rule.torch
+    weight = torch.nn.Parameter(torch.from_numpy(buffers.param))  # shares param's memory
+    weight.grad = torch.from_numpy(buffers.grad)
+    cls = getattr(torch.optim, spec["optimizer"])
+    try:
+        opt = cls([weight], lr=LR, fused=True, **spec["kwargs"])
+        opt.step()  # creates the state, which we then point at our buffers
+    except (RuntimeError, TypeError, ValueError):  # no fused CPU kernel for this optimizer
+        opt = cls([weight], lr=LR, foreach=True, **spec["kwargs"])
+        opt.step()
+    state = opt.state[weight]
+    for ours, theirs in spec["state"].items():
+        index = [s.name for s in rule.state].index(ours)
+        state[theirs] = torch.from_numpy(buffers.states[index])
+    return opt
 
 
 @njit(cache=True)

@@ -11,17 +11,25 @@ from pathlib import Path
 
 import numpy as np
 
+from lasandbox import kernels
 from lasandbox.kernels import api, cpu_backend
 from lasandbox.kernels.bench_cases import (
     ALPHA,
     LR,
+    REFERENCE,
     STEP,
+    SYNC,
     Buffers,
     Case,
+    bench_hypers,
     calls_per_sample,
+    kernel_labels,
     numba_cases,
+    parse_label,
+    step_call,
     time_round_robin,
 )
+from lasandbox.kernels.epilogues import LOOKAHEAD, lookahead_scalars
 
 
 def mixed_tensor_sizes(count=200, total=5_000_000, seed=0):
@@ -51,9 +59,9 @@ def many_tensors(rounds=10, count=200, total=5_000_000):
 
     def numpy_loop():
         for p, g, m, v in zip(*views, strict=True):
-            api.adam_step(p, g, m, v, LR, STEP, backend="numpy")
+            kernels.adam_step(p, g, m, v, LR, STEP, backend="numpy")
 
-    cases = [Case("adam", "cpu-flat", lambda: api.adam_step(flat.param, flat.grad, flat.m, flat.v, LR, STEP,
+    cases = [Case("adam", "cpu-flat", lambda: kernels.adam_step(flat.param, flat.grad, flat.m, flat.v, LR, STEP,
                                                             backend="cpu")),
              Case("adam", "optimizer-step", _optimizer_adam_over(views)),
              Case("adam", "numpy-per-tensor", numpy_loop),
@@ -126,41 +134,49 @@ def _torch_adam_over(views, mode):
 
 def small_arrays(size=1000, rounds=30, kernels=None):
     """Per-call time of the numpy reference and the cpu backend at ``size`` elements, per kernel."""
-    kernels = kernels or ["sgd", "sgd+sync", "momentum", "momentum+sync", "adam", "adam+sync", "sync"]
+    kernels = kernel_labels() if kernels is None else kernels
     buffers = Buffers.random(size, seed=2)
     cases = numba_cases(buffers, "numpy", kernels) + numba_cases(buffers, "cpu", kernels)
-    b = buffers
-    cases.append(Case("adam", "cpu-unvalidated", lambda: api.adam_step(b.param, b.grad, b.m, b.v, LR, STEP,
-                                                                       backend="cpu", validate=False)))
+    cases.append(Case(REFERENCE, "cpu-unvalidated", step_call(buffers, REFERENCE, "cpu", validate=False)))
     time_round_robin(cases, rounds, calls_per_sample(size))
     return {(case.kernel, case.backend): case.best for case in cases}
 
 
-def serial_parallel_crossover(exponents=range(11, 20), rounds=15):
-    """Per kernel, the smallest power of two where the parallel kernel beats the serial one.
+CROSSOVER_KERNELS = (REFERENCE, "sgd", SYNC)
 
-    This is how ``cpu_backend.SERIAL_THRESHOLD`` was chosen; it calls the
-    kernels directly, bypassing the threshold.
+
+def serial_parallel_crossover(exponents=range(11, 20), rounds=15, kernels=CROSSOVER_KERNELS):
+    """Per kernel, the smallest power of two where the parallel loop beats the serial one.
+
+    This is how ``cpu_backend.SERIAL_THRESHOLD`` was chosen; it runs the cpu
+    backend with the loop forced either way, bypassing the threshold.
     """
-    args = {"adam": (LR, 0.9, 0.1, 0.999, 0.001, 1e-8, 0.0, 1.0), "sgd": (LR, 0.0), "sync": (ALPHA, 1 - ALPHA)}
     table = {}
     for exponent in exponents:
         b = Buffers.random(2**exponent, seed=3)
-        arrays = {"adam": (b.param, b.grad, b.m, b.v), "sgd": (b.param, b.grad), "sync": (b.param, b.slow)}
         cases = []
-        for kernel in ("adam", "sgd", "sync"):
-            serial = getattr(cpu_backend, f"{kernel}_serial")
-            parallel = getattr(cpu_backend, f"{kernel}_parallel")
-            call_args = arrays[kernel] + args[kernel]
-            cases.append(Case(kernel, "serial", lambda f=serial, a=call_args: f(*a)))
-            cases.append(Case(kernel, "parallel", lambda f=parallel, a=call_args: f(*a)))
+        for label in kernels:
+            for mode in ("serial", "parallel"):
+                cases.append(Case(label, mode, _forced(b, label, parallel=mode == "parallel")))
         time_round_robin(cases, rounds, calls_per_sample(2**exponent))
         table[exponent] = {(case.kernel, case.backend): case.best for case in cases}
     crossover = {}
-    for kernel in ("adam", "sgd", "sync"):
-        wins = [e for e in table if table[e][(kernel, "parallel")] < table[e][(kernel, "serial")]]
-        crossover[kernel] = min(wins) if wins else None
+    for label in kernels:
+        wins = [e for e in table if table[e][(label, "parallel")] < table[e][(label, "serial")]]
+        crossover[label] = min(wins) if wins else None
     return crossover, table
+
+
+def _forced(buffers, label, parallel):
+    rule, fused = parse_label(label)
+    if rule is None:
+        arrays, rule, chain = {"param": buffers.param, "slow_e0": buffers.slow}, api.KEEP, (LOOKAHEAD,)
+        scalars = {f"{k}_e0": v for k, v in lookahead_scalars(ALPHA).items()}
+    else:
+        hypers = bench_hypers(rule)
+        arrays, chain = dict(zip(rule.arrays, buffers.for_rule(rule, hypers), strict=True)), ()
+        scalars = rule.step_constants(hypers, LR, STEP)
+    return lambda: cpu_backend.run(rule, chain, arrays, scalars, None, parallel=parallel)
 
 
 _STARTUP_SCRIPT = r"""

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lasandbox.kernels import api, cuda_backend
-from lasandbox.kernels.bench_cases import ALPHA, KERNEL_BYTES, LR, STEP, Buffers, Case, time_round_robin
+from lasandbox.kernels import cuda_backend
+from lasandbox.kernels.bench_cases import LR, REFERENCE, Buffers, Case, kernel_bytes, step_call, time_round_robin
 
 COPY_BYTES = 8
 
@@ -74,7 +74,8 @@ def _torch_cuda():
 def _device_buffers(host):
     from numba import cuda
 
-    return Buffers(*(cuda.to_device(array) for array in (host.param, host.grad, host.m, host.v, host.slow)))
+    return Buffers(cuda.to_device(host.param), cuda.to_device(host.grad), cuda.to_device(host.slow),
+                   [cuda.to_device(array) for array in host.states])
 
 
 class L2Cleaner:
@@ -102,18 +103,7 @@ def _time(cases, rounds, clean_cache=None):
 
 
 def _cuda_kernel_cases(d, kernels):
-    calls = {
-        "sgd": lambda: api.sgd_step(d.param, d.grad, LR, backend="cuda"),
-        "sgd+sync": lambda: api.sgd_step(d.param, d.grad, LR, slow=d.slow, alpha=ALPHA, backend="cuda"),
-        "momentum": lambda: api.momentum_step(d.param, d.grad, d.m, LR, 0.9, backend="cuda"),
-        "momentum+sync": lambda: api.momentum_step(d.param, d.grad, d.m, LR, 0.9, slow=d.slow, alpha=ALPHA,
-                                                   backend="cuda"),
-        "adam": lambda: api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, backend="cuda"),
-        "adam+sync": lambda: api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, slow=d.slow, alpha=ALPHA,
-                                           backend="cuda"),
-        "sync": lambda: api.lookahead_sync(d.param, d.slow, ALPHA, backend="cuda"),
-    }
-    return [Case(kernel, "cuda", calls[kernel]) for kernel in kernels]
+    return [Case(label, "cuda", step_call(d, label, "cuda")) for label in kernels]
 
 
 def _torch_cuda_adam(torch, d):
@@ -141,7 +131,7 @@ def launches_per_step():
 
     cuda_backend._launch = counting
     try:
-        api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, slow=d.slow, alpha=ALPHA, backend="cuda")
+        step_call(d, f"{REFERENCE}+sync", "cuda")()
         cuda.synchronize()
     finally:
         cuda_backend._launch = original
@@ -163,11 +153,13 @@ def run_gpu(sizes, kernels, rounds, progress_update=None):
         if torch is not None:
             cases.append(Case("adam", "torch-cuda", _torch_cuda_adam(torch, d)))
 
-        def with_transfers(h=host, d=d):
+        reference_step = step_call(d, REFERENCE, "cuda")
+
+        def with_transfers(h=host, d=d, step=reference_step):
             # What offloading one step costs a host-resident optimizer: copy in, update, copy back.
             for host_array, device_array in ((h.param, d.param), (h.grad, d.grad), (h.m, d.m), (h.v, d.v)):
                 device_array.copy_to_device(host_array)
-            api.adam_step(d.param, d.grad, d.m, d.v, LR, STEP, backend="cuda")
+            step()
             for host_array, device_array in ((h.param, d.param), (h.m, d.m), (h.v, d.v)):
                 device_array.copy_to_host(host_array)
 
@@ -177,7 +169,7 @@ def run_gpu(sizes, kernels, rounds, progress_update=None):
         best = {(case.kernel, case.backend): case.best for case in cases}
         copy_gbps = COPY_BYTES * size / best[("copy", "cuda-d2d-copy")] / 1e9
         for case in cases:
-            bytes_moved = COPY_BYTES if case.kernel == "copy" else KERNEL_BYTES[case.kernel]
+            bytes_moved = COPY_BYTES if case.kernel == "copy" else kernel_bytes(case.kernel)
             torch_seconds = best.get((case.kernel, "torch-cuda"), float("nan"))
             rows.append(_row(case.kernel, case.backend, size, case.best, bytes_moved * size / case.best / 1e9,
                              copy_gbps, torch_seconds))

@@ -16,7 +16,6 @@ from pathlib import Path
 
 COLUMNS = ["kernel", "backend", "size", "log2_size", "seconds", "gbps", "roofline_gbps", "roofline_fraction",
            "torch_seconds", "speedup_vs_torch"]
-KERNEL_ORDER = ["sgd", "sgd+sync", "momentum", "momentum+sync", "adam", "adam+sync", "sync"]
 STYLE = {"cpu": ("tab:blue", "-"), "numpy": ("tab:gray", "-"), "torch": ("tab:orange", "-"),
          "cuda": ("tab:green", "-"), "torch-cuda": ("tab:red", "-")}
 
@@ -82,14 +81,20 @@ def plot_kernels(rows, out_path, gpu_files=(), machine_label="this machine"):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    from lasandbox.kernels.bench_cases import kernel_labels
+
     stored = [read_csv(path) + (Path(path),) for path in gpu_files]
-    fig, axes = plt.subplots(2, 4, figsize=(17, 8), sharex=True)
-    for ax, kernel in zip(axes.flat, KERNEL_ORDER, strict=False):
+    present = {row["kernel"] for row in rows}
+    kernels = [label for label in kernel_labels() if label in present]
+    panel_rows = max(1, math.ceil((len(kernels) + 1) / 4))  # one panel per kernel, and one for the legend
+    fig, axes = plt.subplots(panel_rows, 4, figsize=(17, 4 * panel_rows), sharex=True, squeeze=False)
+    for ax, kernel in zip(axes.flat, kernels, strict=False):
         _draw_panel(ax, kernel, rows, stored, machine_label)
+    for ax in list(axes.flat)[len(kernels):]:
+        ax.axis("off")
     legend_ax = axes.flat[-1]
-    legend_ax.axis("off")
     handles, labels = {}, {}
-    for ax in axes.flat[:-1]:
+    for ax in list(axes.flat)[:len(kernels)]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
             labels[label] = label

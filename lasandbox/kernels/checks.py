@@ -33,12 +33,13 @@ def is_device_array(array) -> bool:
         return True
 
 
-def real(name, value, low=0.0, high=math.inf, high_open=False) -> float:
-    """``float(value)`` checked to lie in ``[low, high]`` (``[low, high)`` with ``high_open``)."""
-    if type(value) is float and low <= value and (value < high if high_open else value <= high) \
-            and value != math.inf:
+def real(name, value, low=0.0, high=math.inf, high_open=False, low_open=False) -> float:
+    """``float(value)`` checked to lie in ``[low, high]`` (open ends with ``low_open``/``high_open``)."""
+    if type(value) is float and (low < value if low_open else low <= value) \
+            and (value < high if high_open else value <= high) and value != math.inf:
         return value
-    return check_real(name, value, low=low, high=None if high == math.inf else high, high_open=high_open)
+    return check_real(name, value, low=low, high=None if high == math.inf else high, high_open=high_open,
+                      low_open=low_open)
 
 
 MAX_STEP = 2**63 - 1  # the optimizers count steps in int64; far beyond it, beta**step cannot be computed

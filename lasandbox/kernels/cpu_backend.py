@@ -1,253 +1,101 @@
-"""The ``cpu`` backend: the rules of ``rules.py`` compiled with numba, in place.
+"""The ``cpu`` backend: every rule's loops generated (``codegen.py``), compiled by numba, in place.
 
-Each kernel is a plain serial loop (``*_serial``), which small arrays call
-directly, and a parallel driver (``*_parallel``) that cuts a large array into
-cache-line-aligned blocks and hands the blocks to the thread pool, each block
-running the serial loop. Why blocks rather than one ``prange`` over elements:
+Each pass of a rule has a plain serial loop, which small arrays call
+directly, and a parallel driver that cuts a large array into
+cache-line-aligned blocks (``loops.py``) and hands them to numba's thread
+pool, each block running the serial loop. Rules with per-segment reductions
+loop over chunks of each segment instead. Why blocks and not one ``prange``
+over elements: aligned blocks measured ~8% faster (``loops.py``). No chunk
+size is set: with numba's ``omp`` and ``workqueue`` threading layers (``tbb``
+is not a dependency) the iterations of a ``prange`` are shared out statically
+anyway, and setting and restoring ``set_parallel_chunksize`` around each call
+cost time: Adam at 2^17 elements 55 us with it vs 39 us without, at 2^24 13.2 ms
+vs 12.7 ms (round-robin minima, the 2-core build VM).
 
-* numpy places large arrays 16 bytes past a page boundary, so every other
-  32-byte AVX load straddles two cache lines; peeling the few elements before
-  the first 64-byte boundary (``_aligned_head``) makes every block aligned,
-  which measured ~8% faster for Adam at 2^24 elements on this machine;
-* the blocks are split statically between the threads (contiguous runs). No
-  chunk size is set: with numba's ``omp`` and ``workqueue`` threading layers
-  (``tbb`` is not a dependency) the chunks of ``set_parallel_chunksize`` are
-  shared out statically as well (here, an imbalanced loop ran no faster with
-  chunks of one iteration than without), and setting and restoring it around
-  each call cost time: Adam at 2^17 elements 55 us with it vs 39 us without,
-  at 2^24 13.2 ms vs 12.7 ms (round-robin minima, this 2-core VM).
+Below ``SERIAL_THRESHOLD`` elements the serial loop runs directly: waking the
+thread pool costs more than the whole update. The value is read on every call,
+so it can be tuned at run time.
 
-Below ``SERIAL_THRESHOLD`` elements the wrapper calls the serial loop directly:
-waking the thread pool costs more than the whole update.
-
-Nothing here is compiled at import: ``njit`` without a signature compiles on
-the first call, and ``cache=True`` stores the machine code so the next process
-loads it instead of compiling again. ``error_model="numpy"`` lets ``x / 0``
-be inf instead of raising, which also removes a per-element branch that would
-stop the loops from vectorising. Numba's cache only notices edits to *this*
-file: after editing ``rules.py``, delete the cached ``*.nbi``/``*.nbc`` files.
+Nothing is compiled at import, nor when a rule's module is generated: ``njit``
+without a signature compiles on the first call, and ``cache=True`` keeps the
+machine code on disk for the next process (``compiled.py`` makes sure an
+edited rule is compiled afresh). ``error_model="numpy"`` lets ``x / 0`` be inf
+instead of raising, which also removes a per-element branch that would stop
+the loops from vectorising.
 """
 
-import numba
-import numpy as np
-from numba import njit, prange
+from __future__ import annotations
 
-from lasandbox.kernels import rules
+import numpy as np
+
+from lasandbox.kernels import compiled
 
 # Arrays shorter than this run serially. `lasandbox bench kernels` prints the
 # measured serial/parallel crossover (bench_extras.serial_parallel_crossover).
 # On the 2-core machine this was tuned on (two runs of 40 rounds), parallel Adam
 # first won at 2^14 elements and parallel SGD / sync at 2^16, where Adam was 22%
 # and SGD 10-16% faster than serial; one threshold for all keeps every kernel on
-# its faster side. (Before the chunk-size calls went, the crossover sat at 2^17.)
+# its faster side.
 SERIAL_THRESHOLD = 2**16
-# Elements per block: a multiple of 16 floats (64 bytes) so that every block
-# starts on a cache line, small enough to share 2^16-element calls among threads.
-BLOCK = 4096
 
-_JIT = {"cache": True, "error_model": "numpy"}
-f32 = np.float32
-
-# The rules, compiled as scalar functions and inlined into the loops below.
-sgd_rule = njit(inline="always")(rules.sgd_rule)
-momentum_rule = njit(inline="always")(rules.momentum_rule)
-adam_rule = njit(inline="always")(rules.adam_rule)
-lookahead_rule = njit(inline="always")(rules.lookahead_rule)
+_drivers: dict = {}
 
 
-@njit(inline="always")
-def _aligned_head(array):
-    """How many leading elements precede the first 64-byte boundary of ``array``."""
-    return min(array.size, ((64 - array.ctypes.data % 64) % 64) // 4)
+class _Drivers:
+    """The compiled entry points of one (rule, epilogue chain), with the argument names each takes."""
+
+    def __init__(self, rule, chain):
+        module = compiled.kernels_for(rule, chain, "cpu")
+        self.module = module
+        self.steps = []
+        for spec in module.specs:
+            if spec.kind == "segment":
+                entry = (spec, getattr(module, f"{spec.name}_segments"), None)
+            elif rule.segmented:
+                entry = (spec, getattr(module, f"{spec.name}_chunks"), getattr(module, f"{spec.name}_chunks_parallel"))
+            else:
+                entry = (spec, getattr(module, f"{spec.name}_serial"), getattr(module, f"{spec.name}_parallel"))
+            self.steps.append(entry)
 
 
-@njit(inline="always")
-def _block_bounds(size, head, block_index):
-    start = head + block_index * BLOCK
-    return start, min(size, start + BLOCK)
+def drivers(rule, chain=()) -> _Drivers:
+    key = (id(rule), *(id(e) for e in chain))
+    found = _drivers.get(key)
+    if found is None:
+        found = _drivers[key] = _Drivers(rule, chain)
+    return found
 
 
-@njit(inline="always")
-def _block_count(size, head):
-    return (size - head + BLOCK - 1) // BLOCK
+def run(rule, chain, arrays, scalars, table=None, parallel=None):
+    """One step of ``rule`` over host arrays (dict by name) with the epilogue ``chain``.
 
-
-# --- SGD ---------------------------------------------------------------------------------------------------
-@njit(**_JIT)
-def sgd_serial(param, grad, lr, l2):
-    lr, l2 = f32(lr), f32(l2)
-    for i in range(param.size):
-        param[i] = sgd_rule(param[i], grad[i], lr, l2)
-
-
-@njit(parallel=True, **_JIT)
-def sgd_parallel(param, grad, lr, l2):
-    n, head = param.size, _aligned_head(param)
-    sgd_serial(param[:head], grad[:head], lr, l2)
-    for b in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, b)
-        sgd_serial(param[lo:hi], grad[lo:hi], lr, l2)
-
-
-@njit(**_JIT)
-def sgd_sync_serial(param, grad, slow, lr, l2, alpha, one_minus_alpha):
-    lr, l2, alpha, one_minus_alpha = f32(lr), f32(l2), f32(alpha), f32(one_minus_alpha)
-    for i in range(param.size):
-        synced = lookahead_rule(sgd_rule(param[i], grad[i], lr, l2), slow[i], alpha, one_minus_alpha)
-        slow[i] = synced
-        param[i] = synced
-
-
-@njit(parallel=True, **_JIT)
-def sgd_sync_parallel(param, grad, slow, lr, l2, alpha, one_minus_alpha):
-    n, head = param.size, _aligned_head(param)
-    sgd_sync_serial(param[:head], grad[:head], slow[:head], lr, l2, alpha, one_minus_alpha)
-    for b in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, b)
-        sgd_sync_serial(param[lo:hi], grad[lo:hi], slow[lo:hi], lr, l2, alpha, one_minus_alpha)
-
-
-# --- Momentum ----------------------------------------------------------------------------------------------
-@njit(**_JIT)
-def momentum_serial(param, grad, velocity, lr, mu, l2, nesterov):
-    lr, mu, l2 = f32(lr), f32(mu), f32(l2)
-    for i in range(param.size):
-        param[i], velocity[i] = momentum_rule(param[i], grad[i], velocity[i], lr, mu, l2, nesterov)
-
-
-@njit(parallel=True, **_JIT)
-def momentum_parallel(param, grad, velocity, lr, mu, l2, nesterov):
-    n, head = param.size, _aligned_head(param)
-    momentum_serial(param[:head], grad[:head], velocity[:head], lr, mu, l2, nesterov)
-    for b in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, b)
-        momentum_serial(param[lo:hi], grad[lo:hi], velocity[lo:hi], lr, mu, l2, nesterov)
-
-
-@njit(**_JIT)
-def momentum_sync_serial(param, grad, velocity, slow, lr, mu, l2, nesterov, alpha, one_minus_alpha):
-    lr, mu, l2, alpha, one_minus_alpha = f32(lr), f32(mu), f32(l2), f32(alpha), f32(one_minus_alpha)
-    for i in range(param.size):
-        p, velocity[i] = momentum_rule(param[i], grad[i], velocity[i], lr, mu, l2, nesterov)
-        synced = lookahead_rule(p, slow[i], alpha, one_minus_alpha)
-        slow[i] = synced
-        param[i] = synced
-
-
-@njit(parallel=True, **_JIT)
-def momentum_sync_parallel(param, grad, velocity, slow, lr, mu, l2, nesterov, alpha, one_minus_alpha):
-    n, head = param.size, _aligned_head(param)
-    momentum_sync_serial(param[:head], grad[:head], velocity[:head], slow[:head], lr, mu, l2, nesterov,
-                         alpha, one_minus_alpha)
-    for b in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, b)
-        momentum_sync_serial(param[lo:hi], grad[lo:hi], velocity[lo:hi], slow[lo:hi], lr, mu, l2, nesterov,
-                             alpha, one_minus_alpha)
-
-
-# --- Adam / AdamW ------------------------------------------------------------------------------------------
-@njit(**_JIT)
-def adam_serial(param, grad, m, v, lr_t, beta1, omb1, beta2, omb2, eps_hat, l2, decay_keep):
-    lr_t, beta1, omb1, beta2, omb2 = f32(lr_t), f32(beta1), f32(omb1), f32(beta2), f32(omb2)
-    eps_hat, l2, decay_keep = f32(eps_hat), f32(l2), f32(decay_keep)
-    for i in range(param.size):
-        param[i], m[i], v[i] = adam_rule(param[i], grad[i], m[i], v[i], lr_t, beta1, omb1, beta2, omb2,
-                                         eps_hat, l2, decay_keep)
-
-
-@njit(parallel=True, **_JIT)
-def adam_parallel(param, grad, m, v, lr_t, beta1, omb1, beta2, omb2, eps_hat, l2, decay_keep):
-    n, head = param.size, _aligned_head(param)
-    adam_serial(param[:head], grad[:head], m[:head], v[:head], lr_t, beta1, omb1, beta2, omb2, eps_hat, l2,
-                decay_keep)
-    for b in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, b)
-        adam_serial(param[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], lr_t, beta1, omb1, beta2, omb2, eps_hat,
-                    l2, decay_keep)
-
-
-@njit(**_JIT)
-def adam_sync_serial(param, grad, m, v, slow, lr_t, beta1, omb1, beta2, omb2, eps_hat, l2, decay_keep,
-                     alpha, one_minus_alpha):
-    lr_t, beta1, omb1, beta2, omb2 = f32(lr_t), f32(beta1), f32(omb1), f32(beta2), f32(omb2)
-    eps_hat, l2, decay_keep = f32(eps_hat), f32(l2), f32(decay_keep)
-    alpha, one_minus_alpha = f32(alpha), f32(one_minus_alpha)
-    for i in range(param.size):
-        p, m[i], v[i] = adam_rule(param[i], grad[i], m[i], v[i], lr_t, beta1, omb1, beta2, omb2, eps_hat, l2,
-                                  decay_keep)
-        synced = lookahead_rule(p, slow[i], alpha, one_minus_alpha)
-        slow[i] = synced
-        param[i] = synced
-
-
-@njit(parallel=True, **_JIT)
-def adam_sync_parallel(param, grad, m, v, slow, lr_t, beta1, omb1, beta2, omb2, eps_hat, l2, decay_keep,
-                       alpha, one_minus_alpha):
-    n, head = param.size, _aligned_head(param)
-    adam_sync_serial(param[:head], grad[:head], m[:head], v[:head], slow[:head], lr_t, beta1, omb1, beta2, omb2,
-                     eps_hat, l2, decay_keep, alpha, one_minus_alpha)
-    for b in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, b)
-        adam_sync_serial(param[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], slow[lo:hi], lr_t, beta1, omb1, beta2,
-                         omb2, eps_hat, l2, decay_keep, alpha, one_minus_alpha)
-
-
-# --- Lookahead sync ----------------------------------------------------------------------------------------
-@njit(**_JIT)
-def sync_serial(fast, slow, alpha, one_minus_alpha):
-    alpha, one_minus_alpha = f32(alpha), f32(one_minus_alpha)
-    for i in range(fast.size):
-        synced = lookahead_rule(fast[i], slow[i], alpha, one_minus_alpha)
-        slow[i] = synced
-        fast[i] = synced
-
-
-@njit(parallel=True, **_JIT)
-def sync_parallel(fast, slow, alpha, one_minus_alpha):
-    n, head = fast.size, _aligned_head(fast)
-    sync_serial(fast[:head], slow[:head], alpha, one_minus_alpha)
-    for b in prange(_block_count(n, head)):
-        lo, hi = _block_bounds(n, head, b)
-        sync_serial(fast[lo:hi], slow[lo:hi], alpha, one_minus_alpha)
-
-
-# --- Entry points, in the backend-neutral argument order of api.py -----------------------------------------
-def _run(serial_kernel, parallel_kernel, size, *args):
-    if size < SERIAL_THRESHOLD:
-        serial_kernel(*args)
-    else:
-        parallel_kernel(*args)
-
-
-def sgd(param, grad, slow, lr, l2, alpha, one_minus_alpha):
-    if slow is None:
-        _run(sgd_serial, sgd_parallel, param.size, param, grad, lr, l2)
-    else:
-        _run(sgd_sync_serial, sgd_sync_parallel, param.size, param, grad, slow, lr, l2, alpha, one_minus_alpha)
-
-
-def momentum(param, grad, velocity, slow, lr, mu, l2, nesterov, alpha, one_minus_alpha):
-    if slow is None:
-        _run(momentum_serial, momentum_parallel, param.size, param, grad, velocity, lr, mu, l2, nesterov)
-    else:
-        _run(momentum_sync_serial, momentum_sync_parallel, param.size, param, grad, velocity, slow, lr, mu, l2,
-             nesterov, alpha, one_minus_alpha)
-
-
-def adam(param, grad, m, v, slow, lr_t, beta1, omb1, beta2, omb2, eps_hat, l2, decay_keep, alpha,
-         one_minus_alpha):
-    if slow is None:
-        _run(adam_serial, adam_parallel, param.size, param, grad, m, v, lr_t, beta1, omb1, beta2, omb2, eps_hat,
-             l2, decay_keep)
-    else:
-        _run(adam_sync_serial, adam_sync_parallel, param.size, param, grad, m, v, slow, lr_t, beta1, omb1,
-             beta2, omb2, eps_hat, l2, decay_keep, alpha, one_minus_alpha)
-
-
-def lookahead_sync(fast, slow, alpha, one_minus_alpha):
-    _run(sync_serial, sync_parallel, fast.size, fast, slow, alpha, one_minus_alpha)
+    ``parallel``: None decides by ``SERIAL_THRESHOLD``; True/False forces the thread pool or the
+    serial loop (the benchmark's crossover measurement)."""
+    if parallel is None:
+        parallel = arrays["param"].size >= SERIAL_THRESHOLD
+    if not rule.segmented:
+        for spec, serial, parallel_driver in drivers(rule, chain).steps:
+            (parallel_driver if parallel else serial)(*[arrays[a] for a in spec.arrays],
+                                                      *[scalars[s] for s in spec.scalars])
+        return
+    partials = np.zeros((table.num_chunks, len(rule.reductions)))
+    values = np.zeros((table.num_segments, len(rule.segment_values)), dtype=np.float32)
+    chunk_args = (table.lo, table.hi, table.segment, partials, values)
+    for spec, serial, parallel_driver in drivers(rule, chain).steps:
+        scalar_args = [scalars[s] for s in spec.scalars]
+        if spec.kind == "segment":
+            serial(table.first_chunk, partials, values, *scalar_args)
+        elif parallel:
+            parallel_driver(*chunk_args, *[arrays[a] for a in spec.arrays], *scalar_args)
+        else:
+            serial(0, table.num_chunks, *chunk_args, *[arrays[a] for a in spec.arrays], *scalar_args)
 
 
 def all_dispatchers():
-    """Every numba dispatcher of this module (the import test checks none is compiled yet)."""
-    return [obj for obj in globals().values() if isinstance(obj, numba.core.registry.CPUDispatcher)]
+    """Every numba dispatcher made so far (the import test checks that importing compiles nothing)."""
+    import numba
+
+    found = []
+    for entry in _drivers.values():
+        found += [obj for obj in vars(entry.module).values() if isinstance(obj, numba.core.registry.CPUDispatcher)]
+    return found

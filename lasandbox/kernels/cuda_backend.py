@@ -1,4 +1,10 @@
-"""The ``cuda`` backend: launches the kernels of ``cuda_kernels.py`` on device arrays.
+"""The ``cuda`` backend: launches each rule's generated kernels (``codegen.py``) on device arrays.
+
+One thread updates one element and one launch does a whole pass, so an
+elementwise rule is one launch per step, the Lookahead sync fused in when
+``slow`` is given. A segmented rule (Lamb) launches one block per chunk for
+each pass, and one small kernel per segment step. Scalars arrive as float32,
+so the per-element math is float32 as on the CPU. Kernels compile on first launch.
 
 It takes numba device arrays or anything exposing ``__cuda_array_interface__``
 (CuPy arrays, PyTorch CUDA tensors) and works on them where they are: numba
@@ -29,7 +35,7 @@ _kernels = None
 
 
 def kernels():
-    """The compiled-on-first-launch kernels (importing ``numba.cuda`` the first time)."""
+    """The hand-written kernels (the benchmark's stream), importing ``numba.cuda`` the first time."""
     global _kernels
     if _kernels is None:
         from lasandbox.kernels import cuda_kernels
@@ -76,35 +82,77 @@ def _size(array):
         array.__cuda_array_interface__["shape"][0]
 
 
-def sgd(param, grad, slow, lr, l2, alpha, one_minus_alpha):
-    k, n = kernels(), _size(param)
-    if slow is None:
-        _launch(k.sgd, n, param, grad, f32(lr), f32(l2))
-    else:
-        _launch(k.sgd_sync, n, param, grad, slow, f32(lr), f32(l2), f32(alpha), f32(one_minus_alpha))
+def _target():
+    return "cudasim" if is_simulator() else "cuda"
 
 
-def momentum(param, grad, velocity, slow, lr, mu, l2, nesterov, alpha, one_minus_alpha):
-    k, n = kernels(), _size(param)
-    if slow is None:
-        _launch(k.momentum, n, param, grad, velocity, f32(lr), f32(mu), f32(l2), nesterov)
-    else:
-        _launch(k.momentum_sync, n, param, grad, velocity, slow, f32(lr), f32(mu), f32(l2), nesterov,
-                f32(alpha), f32(one_minus_alpha))
+def run(rule, chain, arrays, scalars, table=None):
+    """One step of ``rule`` on device arrays (dict by name): one launch per pass (a segmented rule
+    also launches one small kernel per segment step)."""
+    from lasandbox.kernels import compiled
+
+    module = compiled.kernels_for(rule, chain, _target())
+    if not rule.segmented:
+        for spec in module.specs:
+            n = _size(arrays[spec.arrays[0]])
+            _launch(getattr(module, spec.name), n, *[arrays[a] for a in spec.arrays],
+                    *[_scalar(s, spec, scalars) for s in spec.scalars])
+        return
+    device = _device_table(table, len(rule.reductions), len(rule.segment_values))
+    for spec in module.specs:
+        if spec.kind == "segment":
+            _launch(getattr(module, f"{spec.name}_segments"), table.num_segments, device.first_chunk,
+                    device.partials, device.values, *[_segment_scalar(scalars[s]) for s in spec.scalars])
+        elif table.num_chunks:
+            kernel = getattr(module, f"{spec.name}_chunks")
+            _launch_blocks(kernel, table.num_chunks, module.THREADS, device.lo, device.hi, device.segment, device.partials,
+                           device.values, *[arrays[a] for a in spec.arrays],
+                           *[_scalar(s, spec, scalars) for s in spec.scalars])
 
 
-def adam(param, grad, m, v, slow, lr_t, beta1, omb1, beta2, omb2, eps_hat, l2, decay_keep, alpha,
-         one_minus_alpha):
-    k, n = kernels(), _size(param)
-    scalars = (f32(lr_t), f32(beta1), f32(omb1), f32(beta2), f32(omb2), f32(eps_hat), f32(l2), f32(decay_keep))
-    if slow is None:
-        _launch(k.adam, n, param, grad, m, v, *scalars)
-    else:
-        _launch(k.adam_sync, n, param, grad, m, v, slow, *scalars, f32(alpha), f32(one_minus_alpha))
+def _segment_scalar(value):
+    """Segment steps compute in float64 (bools stay bools)."""
+    return value if type(value) is bool else float(value)
 
 
-def lookahead_sync(fast, slow, alpha, one_minus_alpha):
-    _launch(kernels().lookahead_sync, _size(fast), fast, slow, f32(alpha), f32(one_minus_alpha))
+def _scalar(name, spec, scalars):
+    value = scalars[name]
+    return value if name in spec.bools else f32(value)
+
+
+class _DeviceTable:
+    """A chunk table and its scratch arrays on the device, kept while the host table lives."""
+
+    def __init__(self, table, reductions, values):
+        from numba import cuda
+
+        self.host = table
+        self.lo, self.hi = cuda.to_device(table.lo), cuda.to_device(table.hi)
+        self.segment, self.first_chunk = cuda.to_device(table.segment), cuda.to_device(table.first_chunk)
+        self.partials = cuda.device_array((table.num_chunks, max(reductions, 1)), dtype=np.float64)
+        self.values = cuda.device_array((table.num_segments, max(values, 1)), dtype=np.float32)
+
+
+_tables: dict = {}
+
+
+def _device_table(table, reductions, values):
+    found = _tables.get(id(table))
+    if found is None or found.host is not table:
+        if len(_tables) > 64:  # tables of finished calls; an optimizer's stay in use and are rebuilt at once
+            _tables.clear()
+        found = _tables[id(table)] = _DeviceTable(table, reductions, values)
+    return found
+
+
+def _launch_blocks(kernel, blocks, threads, *args):
+    """One block of ``threads`` threads per chunk."""
+    if not is_simulator():
+        kernel[blocks, threads](*args)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        kernel[blocks, threads](*args)
 
 
 def stream(a, b, scale):

@@ -1,60 +1,99 @@
-"""The readable reference: each rule of ``rules.py`` mirrored on whole arrays.
+"""The readable reference: each rule's element function run as written, on whole arrays.
 
-The statements follow ``rules.py`` in the same order with the same float32
-operands, so on the CPU the compiled backends reproduce these results exactly;
-the parity tests rely on that. Arguments arrive validated, with the host
-scalars already combined in float64 (see ``api.py``); they are rounded to
-float32 here, as the compiled backends do at the top of their kernels.
+The rule's functions are plain Python over ``rulemath`` primitives, which are
+numpy's, so calling them with float32 arrays and float32 scalars computes
+every element with the same float32 operations in the same order as the
+compiled backends: on the CPU the results agree to the bit (the parity tests
+rely on that). All outputs of a pass are computed before any is stored, as
+in the compiled loops, where each element is read before it is written.
+
+Reductions (segmented rules) are summed as the cpu backend sums them: each
+chunk in order in float64, then each segment's chunk sums in order (``loops.py``).
 
 Overflow to inf (e.g. ``g*g`` for ``|g| > 1.8e19``) is silent, as it is in the
 compiled backends, rather than a RuntimeWarning that only this backend raises.
 """
 
+from __future__ import annotations
+
 import numpy as np
+
+from lasandbox.kernels.declare import PARAM, Pass
 
 f32 = np.float32
 _SILENT = {"over": "ignore", "under": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 
-def _store(param, new_param, slow, alpha, one_minus_alpha):
-    """Write the updated parameters, syncing them with ``slow`` when it is given."""
-    if slow is None:
-        param[...] = new_param
-    else:
-        slow[...] = f32(alpha) * new_param + f32(one_minus_alpha) * slow
-        param[...] = slow
-
-
-def sgd(param, grad, slow, lr, l2, alpha, one_minus_alpha):
+def run(rule, chain, arrays, scalars, table=None):
+    """One step of ``rule`` on host arrays (dict by name), the ``chain`` of epilogues on the stored param."""
     with np.errstate(**_SILENT):
-        g = grad + f32(l2) * param
-        new_param = param - f32(lr) * g
-        _store(param, new_param, slow, alpha, one_minus_alpha)
+        partials = values = None
+        if rule.segmented:
+            partials = np.zeros((table.num_chunks, len(rule.reductions)))
+            values = np.zeros((table.num_segments, len(rule.segment_values)), dtype=f32)
+        last = max(i for i, step in enumerate(rule.passes) if isinstance(step, Pass))
+        value_column = {name: j for j, name in enumerate(rule.segment_values)}
+        reduction_column = {name: j for j, name in enumerate(rule.reductions)}
+        for index, step in enumerate(rule.passes):
+            args = step.argument_names()
+            if not isinstance(step, Pass):
+                sums = [_segment_sums(partials[:, reduction_column[n]], table) for n in step.inputs]
+                outs = step.fn(*sums, *(scalars[a] for a in args[len(step.inputs):]))
+                for name, out in zip(step.outputs, outs, strict=True):
+                    values[:, value_column[name]] = out
+                continue
+            inputs = [_element_input(a, rule, arrays, scalars, values, value_column, table) for a in args]
+            outs = step.fn(*inputs)
+            written = dict(zip(step.writes, outs[:len(step.writes)], strict=True))
+            for name, contribution in zip(step.reduces, outs[len(step.writes):], strict=True):
+                partials[:, reduction_column[name]] = _chunk_sums(contribution, table)
+            if index == last:
+                written[PARAM] = _apply_chain(written[PARAM], chain, arrays, scalars)
+            for name, value in written.items():
+                arrays[name][...] = value
 
 
-def momentum(param, grad, velocity, slow, lr, mu, l2, nesterov, alpha, one_minus_alpha):
-    with np.errstate(**_SILENT):
-        g = grad + f32(l2) * param
-        velocity[...] = f32(mu) * velocity + g
-        if nesterov:
-            new_param = param - f32(lr) * (g + f32(mu) * velocity)
-        else:
-            new_param = param - f32(lr) * velocity
-        _store(param, new_param, slow, alpha, one_minus_alpha)
+def _element_input(name, rule, arrays, scalars, values, value_column, table):
+    if name in rule.arrays:
+        return arrays[name]
+    if name in value_column:  # a per-segment value, repeated over the segment's elements
+        return np.repeat(values[:, value_column[name]], table.lengths)
+    return _scalar(name, rule, scalars)
 
 
-def adam(param, grad, m, v, slow, lr_t, beta1, one_minus_beta1, beta2, one_minus_beta2, eps_hat, l2,
-         decay_keep, alpha, one_minus_alpha):
-    with np.errstate(**_SILENT):
-        g = grad + f32(l2) * param
-        decayed = param * f32(decay_keep)
-        m[...] = f32(beta1) * m + f32(one_minus_beta1) * g
-        v[...] = f32(beta2) * v + f32(one_minus_beta2) * (g * g)
-        new_param = decayed - f32(lr_t) * (m / (np.sqrt(v) + f32(eps_hat)))
-        _store(param, new_param, slow, alpha, one_minus_alpha)
+def _scalar(name, rule, scalars):
+    value = scalars[name]
+    return value if name in rule.bool_scalars else f32(value)
 
 
-def lookahead_sync(fast, slow, alpha, one_minus_alpha):
-    with np.errstate(**_SILENT):
-        slow[...] = f32(alpha) * fast + f32(one_minus_alpha) * slow
-        fast[...] = slow
+def _apply_chain(new_param, chain, arrays, scalars):
+    for j, epilogue in enumerate(chain):
+        suffix = f"_e{j}"
+        outs = epilogue.fn(new_param, *(arrays[a + suffix] for a in epilogue.arrays),
+                           *(f32(scalars[s + suffix]) for s in epilogue.scalars))
+        new_param = outs[0]
+        for name, value in zip(epilogue.arrays, outs[1:], strict=True):
+            arrays[name + suffix][...] = value
+    return new_param
+
+
+def _chunk_sums(contribution, table):
+    """Each chunk's contributions summed in order, in float64 (as the cpu loops add them)."""
+    size = int(table.offsets[-1])
+    c = np.broadcast_to(np.asarray(contribution, dtype=np.float64), (size,))
+    width = int((table.hi - table.lo).max(initial=0))
+    index = table.lo[:, None] + np.arange(width)
+    padded = np.zeros((table.num_chunks, width + 1))  # a leading 0.0: the loops start their sums from it
+    if size:
+        padded[:, 1:] = np.where(index < table.hi[:, None], c[np.minimum(index, size - 1)], 0.0)
+    return np.cumsum(padded, axis=1)[:, -1]  # cumsum adds strictly left to right
+
+
+def _segment_sums(chunk_sums, table):
+    """Each segment's chunk sums added in order, from 0.0."""
+    out = np.zeros(table.num_segments)
+    for s in range(table.num_segments):
+        part = chunk_sums[table.first_chunk[s]:table.first_chunk[s + 1]]
+        out[s] = np.cumsum(np.concatenate([[0.0], part]))[-1]
+    return out
+

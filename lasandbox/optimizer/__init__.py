@@ -1,8 +1,14 @@
-"""Optimizers over flat parameter buffers (``lasandbox.optimizer`` ~ ``paddle.optimizer``)."""
+"""Optimizers over flat parameter buffers (``lasandbox.optimizer`` ~ ``paddle.optimizer``).
 
-from lasandbox.optimizer import lr
+Every class of ``lasandbox.optimizer.family`` is exported here by its name
+(``SGD``, ``Momentum``, ``Adam``, ...); ``registry`` builds them by name.
+"""
+
+from lasandbox.optimizer import lr, registry
 from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.regularizer import L2Decay
-from lasandbox.optimizer.rules import SGD, Adam, AdamW, Momentum
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "AdamW", "L2Decay", "lr"]
+_CLASSES = registry.classes()
+globals().update(_CLASSES)
+
+__all__ = ["Optimizer", *sorted(_CLASSES), "L2Decay", "lr", "registry"]

@@ -1,16 +1,23 @@
-"""``Optimizer``: the base class over a flat parameter buffer (Paddle's interface).
+"""``Optimizer``: Paddle's optimizer interface over a flat parameter buffer, driven by a declared update rule.
 
-Subclasses name their state buffers and implement ``_update_range``, which
-calls one kernel from ``lasandbox.kernels`` on a contiguous slice of the flat
-buffers. A step over parameters that all have gradients is one kernel call per
-parameter group. When some parameters have no gradient this step (Paddle skips
+A subclass is thin: it names its rule (``rule_name``, a key of
+``lasandbox.kernels.rules``) and maps its Paddle-signature arguments onto the
+rule's hyperparameters (``hypers=``). The base class keeps every parameter,
+gradient and state array in one flat float32 buffer each and runs the rule's
+kernel over it: one call per parameter group when every parameter has a
+gradient. When some parameters have no gradient this step (Paddle skips
 those), or ``minimize`` is given a subset, each run of adjacent parameters that
-step gets one call; a rule that depends on the step count (Adam's bias
-correction) also splits runs where the per-parameter counts differ.
+step gets one call; a rule that counts steps (Adam's bias correction) also
+splits runs where the per-parameter counts differ, as Paddle counts per parameter.
+
+The methods under "protocol" below are the public interface outer loops
+(``LookAhead``, its nested and minimax variants, a user's own) drive an
+optimizer through; see ``protocol.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -25,38 +32,50 @@ from lasandbox.utils.validation import check_choice, check_real
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
 
 
-class ParamGroup:
-    """A run of parameters in the flat buffer sharing a learning-rate scale and weight decay."""
-
-    def __init__(self, indices, start, stop, lr_scale, weight_decay):
-        self.indices, self.start, self.stop = indices, start, stop
-        self.lr_scale, self.weight_decay = lr_scale, weight_decay
-
-
 def _kernels():
+    # Imported on use: the kernels pull in numba, and `import lasandbox` stays light.
     from lasandbox import kernels
 
     return kernels
 
 
-class Optimizer:
-    """Base optimizer. ``parameters`` is a list of Tensors or of dicts (parameter groups)."""
+class ParamGroup:
+    """A run of parameters in the flat buffer sharing a learning-rate scale and hyperparameters."""
 
-    state_names: tuple = ()
-    # The state LookAhead's ``inner_state='reset'|'pullback'`` acts on (the momentum-like buffer).
-    momentum_state: str | None = None
-    # Whether the update depends on each parameter's step count (Adam's bias correction): then only
-    # parameters with equal counts share a kernel call. A rule that ignores the count may say False.
-    uses_step_count: bool = True
+    def __init__(self, indices, start, stop, lr_scale, hypers):
+        self.indices, self.start, self.stop = indices, start, stop
+        self.lr_scale, self.hypers = lr_scale, hypers
+
+    @property
+    def weight_decay(self):
+        return self.hypers.get("weight_decay", 0.0)
+
+
+class Optimizer:
+    """Base optimizer. ``parameters`` is a list of Tensors or of dicts (parameter groups).
+
+    ``hypers``: the rule's hyperparameters by the rule's names (checked from the
+    declaration, errors in Paddle's names); a parameter group may override any of
+    them (by Paddle's name) besides ``learning_rate`` (a scale) and ``weight_decay``.
+    """
+
+    rule_name: str | None = None
+    # The rule hyperparameter that a float ``weight_decay`` (or L2Decay) sets; None: the rule takes none.
+    weight_decay_hyper: str | None = "weight_decay"
 
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None, name=None,
-                 *, backend="auto"):
+                 *, backend="auto", hypers=None):
+        if self.rule_name is None:
+            raise TypeError(f"{type(self).__name__} names no update rule (set rule_name, a key of "
+                            "lasandbox.kernels.rules); Optimizer itself is abstract")
+        self.rule = _kernels().rules.get(self.rule_name)
         self._validate_lr(learning_rate)
-        default_decay = weight_decay_coeff("weight_decay", weight_decay)
         check_choice("backend", backend, BACKENDS)
+        hypers = self.rule.check_hypers(dict(hypers or {}), naming="paddle")
+        default_decay = self._decay("weight_decay", weight_decay, hypers)
         if backend == "cuda":  # before the parameters move into the flat buffers: a refusal changes nothing
             _kernels().resolve_backend("cuda")
-        groups_spec = self._group_spec(parameters, default_decay)
+        groups_spec = self._group_spec(parameters, default_decay, hypers)
         self._learning_rate = learning_rate
         self._grad_clip = grad_clip
         self._name = name
@@ -66,13 +85,20 @@ class Optimizer:
         for spec in groups_spec:
             n = len(spec["params"])
             start, stop = int(self._space.offsets[index]), int(self._space.offsets[index + n])
-            self._groups.append(ParamGroup(list(range(index, index + n)), start, stop,
-                                           spec["lr_scale"], spec["weight_decay"]))
+            self._groups.append(ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
+                                           spec["hypers"]))
             index += n
-        self._state = {name: self._space.zeros() for name in self.state_names}
+        self._state = {}
+        for state in self.rule.state:
+            buffer = self._space.zeros()
+            for group in self._groups:  # Adagrad's initial accumulator, Rprop's initial rates ...
+                buffer[group.start:group.stop] = self.rule.initial_value(
+                    state, group.hypers, self._initial_lr() * group.lr_scale)
+            self._state[state.paddle] = buffer
         self._step_counts = np.zeros(len(params), dtype=np.int64)
         self._backend = "cpu" if backend == "auto" else backend
         self._mirror = DeviceMirror(self._space, _kernels()) if self._backend == "cuda" else None
+        self._tables = {}
 
     @property
     def backend(self) -> str:
@@ -85,14 +111,36 @@ class Optimizer:
         raise AttributeError(f"an optimizer's backend is chosen at construction (backend={value!r} was given "
                              f"afterwards; it stays {self._backend!r}): create it with backend={value!r}")
 
+    @property
+    def state_names(self) -> tuple:
+        """Paddle's names of the rule's state buffers (``("moment1", "moment2")`` for Adam)."""
+        return tuple(s.paddle for s in self.rule.state)
+
+    @property
+    def momentum_state(self) -> str | None:
+        """The first-moment buffer (what LookAhead's ``inner_state='pullback'`` acts on by default), or None."""
+        return self.rule.state[0].paddle if self.rule.state and self.rule.state[0].momentum else None
+
     # ------------------------------------------------------------ validation
     @staticmethod
     def _validate_lr(learning_rate):
         if not isinstance(learning_rate, LRScheduler):
             check_real("learning_rate", learning_rate, low=0.0)
 
-    @staticmethod
-    def _group_spec(parameters, default_decay):
+    def _initial_lr(self):
+        lr = self._learning_rate if hasattr(self, "_learning_rate") else None
+        return 0.0 if lr is None else (float(lr()) if isinstance(lr, LRScheduler) else float(lr))
+
+    def _decay(self, name, value, hypers):
+        """A ``weight_decay`` argument (float, L2Decay, None) as the rule's decay hyperparameter."""
+        coeff = weight_decay_coeff(name, value)
+        if self.weight_decay_hyper is None:
+            if coeff:
+                raise NotImplementedError(f"{type(self).__name__} takes no {name} (its rule has no weight decay)")
+            return None
+        return coeff if value is not None else hypers.get(self.weight_decay_hyper, 0.0)
+
+    def _group_spec(self, parameters, default_decay, hypers):
         if parameters is None:
             raise TypeError("parameters must be given (e.g. parameters=model.parameters()); "
                             "lasandbox runs eagerly and has no global program to take them from")
@@ -103,6 +151,7 @@ class Optimizer:
             raise ValueError("parameters is empty: the optimizer would have nothing to update")
         if not all(isinstance(i, dict) for i in items):
             items = [{"params": items}]
+        by_paddle_name = {h.label("paddle"): h.name for h in self.rule.hypers}
         seen, specs = set(), []
         for g, group in enumerate(items):
             if "params" not in group:
@@ -117,19 +166,37 @@ class Optimizer:
                     seen.add(id(p))
                     params.append(p)
             lr_scale = check_real(f"parameters[{g}]['learning_rate']", group.get("learning_rate", 1.0), low=0.0)
-            decay = default_decay if "weight_decay" not in group else weight_decay_coeff(
-                f"parameters[{g}]['weight_decay']", group["weight_decay"])
+            group_hypers = dict(hypers)
+            for key, value in group.items():
+                if key in ("params", "learning_rate", "weight_decay"):
+                    continue
+                if key not in by_paddle_name:
+                    raise ValueError(f"parameter group {g} sets {key!r}, which {type(self).__name__} does not "
+                                     f"take; a group may set learning_rate, weight_decay, "
+                                     f"{', '.join(sorted(by_paddle_name))}")
+                hyper = self.rule.hyper(by_paddle_name[key])
+                group_hypers[hyper.name] = hyper.check(value, naming="paddle")
+            if self.weight_decay_hyper is not None:
+                decay = default_decay if "weight_decay" not in group else self._decay(
+                    f"parameters[{g}]['weight_decay']", group["weight_decay"], hypers)
+                group_hypers[self.weight_decay_hyper] = decay
+            elif "weight_decay" in group:
+                self._decay(f"parameters[{g}]['weight_decay']", group["weight_decay"], hypers)
             if params:
-                specs.append({"params": params, "lr_scale": lr_scale, "weight_decay": decay})
+                specs.append({"params": params, "lr_scale": lr_scale, "hypers": group_hypers})
         return specs
 
     # ----------------------------------------------------------- properties
     @property
-    def _parameter_list(self):
+    def _parameter_list(self):  # Paddle's attribute name; lasandbox code uses parameters()
         return self._space.params
 
+    def parameters(self) -> list:
+        """The parameters this optimizer updates, in flat-buffer order (each listed once)."""
+        return list(self._space.params)
+
     def flat_parameters(self):
-        """The flat float32 buffer every parameter is a view of (writes go into the model)."""
+        """The flat float32 host buffer every parameter is a view of (writes go into the model)."""
         return self._space.param_buffer
 
     def flat_gradients(self):
@@ -156,51 +223,84 @@ class Optimizer:
             raise TypeError(f"scheduler must be an LRScheduler, got {type(scheduler).__name__}")
         self._learning_rate = scheduler
 
-    # ------------------------------------------------------------- stepping
-    def _array(self, name):
-        """The buffer a kernel should see: host array, or its device mirror on cuda."""
-        if name == "param":
-            return self._mirror.params if self._mirror else self._space.param_buffer
-        if name == "grad":
-            return self._mirror.grads if self._mirror else self._space.grad_buffer
-        host = self._state[name]
-        return self._mirror.state(name, host) if self._mirror else host
-
-    def _ready(self, selected=None):
-        """Indices of parameters to update now: trainable, with a gradient (and selected)."""
+    # ------------------------------------------------------------- protocol
+    def select(self, parameters=None, no_grad_set=None, *, warn_if_empty=False):
+        """The parameters to update now (trainable, with a gradient; within ``parameters``, minus
+        ``no_grad_set``), as an opaque selection for ``apply`` and ``params_grads``."""
         self._space.reclaim_stolen()
-        chosen = None if selected is None else {id(p) for p in selected}
-        return [
+        chosen = self._selection(parameters, no_grad_set)
+        chosen_ids = None if chosen is None else {id(p) for p in chosen}
+        ready = [
             i for i, p in enumerate(self._space.params)
-            if p._grad is not None and not p.stop_gradient and (chosen is None or id(p) in chosen)
+            if p._grad is not None and not p.stop_gradient and (chosen_ids is None or id(p) in chosen_ids)
         ]
+        if warn_if_empty and not ready:
+            warnings.warn("minimize() found no gradients: call loss.backward() first "
+                          "(as in Paddle's eager mode, minimize does not run backward)", stacklevel=3)
+        return ready
+
+    def params_grads(self, selection):
+        """``[(parameter, gradient Tensor), ...]`` of a selection (what ``minimize`` returns)."""
+        return [(self._space.params[i], Tensor(self._space.params[i]._grad)) for i in selection]
 
     @no_grad()
-    def _apply(self, ready, slow=None, alpha=0.5):
-        """Update the parameters at ``ready``; with ``slow`` the LookAhead sync is fused in."""
-        if not ready:
+    def apply(self, selection, epilogues=()):
+        """One update of the selected parameters by the rule; ``epilogues`` (``kernels.epilogues.Bound``
+        over flat buffers laid out like the parameters, e.g. LookAhead's sync) run fused on every new value."""
+        if not selection:
             return
         if self._grad_clip is not None:
-            self._grad_clip.clip_([self._space.params[i]._grad for i in ready])
+            self._grad_clip.clip_([self._space.params[i]._grad for i in selection])
         lr = self.get_lr()
-        ready_set = set(ready)
+        chosen = set(selection)
         if self._mirror:
             self._mirror.upload_step_inputs()
+        impl = _kernels().api.backend_module(self._backend)
         for group in self._groups:
-            members = [i for i in group.indices if i in ready_set]
+            members = [i for i in group.indices if i in chosen]
             if not members:
                 continue
             counts = self._step_counts[members]
             # The whole group in one call: all of it steps, and the counts agree or do not matter.
-            if len(members) == len(group.indices) and (not self.uses_step_count or counts.min() == counts.max()):
+            if len(members) == len(group.indices) and (not self.rule.uses_step or counts.min() == counts.max()):
                 spans = [(group.start, group.stop, int(counts[0]) + 1)]
             else:
                 spans = self._merged_spans(members)
             for start, stop, step in spans:
-                self._update_range(group, start, stop, lr * group.lr_scale, step, slow, alpha)
+                self._run_span(impl, group, start, stop, lr * group.lr_scale, step, epilogues)
             self._step_counts[members] += 1
         if self._mirror:
             self._mirror.download_params()
+
+    def _run_span(self, impl, group, start, stop, lr, step, epilogues):
+        arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}
+        scalars = self.rule.step_constants(group.hypers, lr, step)
+        chain = []
+        for j, bound in enumerate(epilogues):
+            chain.append(bound.epilogue)
+            for name, array in zip(bound.epilogue.arrays, bound.arrays, strict=True):
+                arrays[f"{name}_e{j}"] = array[start:stop]
+            scalars.update({f"{k}_e{j}": v for k, v in bound.scalars.items()})
+        impl.run(self.rule, tuple(chain), arrays, scalars, self._table(start, stop) if self.rule.segmented else None)
+
+    def _kernel_buffers(self) -> dict:
+        """The buffers the kernels see, by the rule's array names: host arrays, or device mirrors on cuda."""
+        mirror = self._mirror
+        buffers = {"param": mirror.params if mirror else self._space.param_buffer,
+                   "grad": mirror.grads if mirror else self._space.grad_buffer}
+        for state in self.rule.state:
+            host = self._state[state.paddle]
+            buffers[state.name] = mirror.state(state.paddle, host) if mirror else host
+        return buffers
+
+    def _table(self, start, stop):
+        """The per-tensor segments of ``[start, stop)`` (a rule with per-tensor reductions needs them)."""
+        key = (start, stop)
+        if key not in self._tables:
+            offsets = self._space.offsets
+            inside = offsets[(offsets >= start) & (offsets <= stop)] - start
+            self._tables[key] = _kernels().api.loops.ChunkTable(inside)
+        return self._tables[key]
 
     def _merged_spans(self, members):
         """``(start, stop, step)`` per kernel call when only some parameters step, or their counts differ.
@@ -213,22 +313,66 @@ class Optimizer:
         for i in members:
             start, stop = self._space.range_of(i)
             step = int(self._step_counts[i]) + 1
-            if previous == i - 1 and (spans[-1][2] == step or not self.uses_step_count):
+            if previous == i - 1 and (spans[-1][2] == step or not self.rule.uses_step):
                 spans[-1] = (spans[-1][0], stop, spans[-1][2])
             else:
                 spans.append((start, stop, step))
             previous = i
         return spans
 
-    def _update_range(self, group, start, stop, lr, step, slow, alpha):
-        raise NotImplementedError
+    @no_grad()
+    def apply_epilogues(self, epilogues):
+        """Run ``epilogues`` over all parameters with no update (a manual LookAhead sync)."""
+        if self._mirror:
+            self._mirror.upload_step_inputs()
+        arrays, scalars, chain = {}, {}, []
+        for j, bound in enumerate(epilogues):
+            chain.append(bound.epilogue)
+            arrays.update({f"{name}_e{j}": array for name, array in zip(bound.epilogue.arrays, bound.arrays,
+                                                                        strict=True)})
+            scalars.update({f"{k}_e{j}": v for k, v in bound.scalars.items()})
+        kernels = _kernels()
+        param = self._mirror.params if self._mirror else self._space.param_buffer
+        kernels.api.run_epilogues(param, chain, arrays, scalars, backend=self._backend)
+        if self._mirror:
+            self._mirror.download_params()
 
+    def new_buffer(self, copy_of_parameters=True):
+        """A flat float32 buffer on this optimizer's side (the device on cuda), laid out like the
+        parameters: a copy of them, or zeros."""
+        host = self._space.param_buffer.copy() if copy_of_parameters else self._space.zeros()
+        return _kernels().to_device(host) if self._backend == "cuda" else host
+
+    def to_host(self, buffer):
+        """A host view (numpy) or copy (device) of a buffer made by ``new_buffer``."""
+        return buffer.copy_to_host() if self._backend == "cuda" else buffer
+
+    def state_buffer(self, name):
+        """The host array of state buffer ``name`` (downloaded first on cuda); read it, or write
+        inside ``edit_state`` so the change reaches the device."""
+        if name not in self._state:
+            raise KeyError(f"{type(self).__name__} has no state {name!r}; it keeps {self.state_names}")
+        if self._mirror:
+            self._mirror.download_state(name, self._state[name])
+        return self._state[name]
+
+    @contextlib.contextmanager
+    def edit_state(self, name):
+        """``with opt.edit_state("moment1") as m: m *= 0.5``: change a state buffer in place (host array)."""
+        array = self.state_buffer(name)
+        yield array
+        if self._mirror:
+            self._mirror.upload_state(name, array)
+
+    def restart(self):
+        """An outer loop just reset the parameters (a sync): nothing to do for a plain optimizer.
+
+        ``LookAhead`` restarts its slow weights from the parameters (nested Lookahead)."""
+
+    # ------------------------------------------------------------- stepping
     def step(self):
         """Update every parameter that has a gradient."""
-        self._apply(self._ready())
-
-    def _params_grads(self, ready):
-        return [(self._space.params[i], Tensor(self._space.params[i]._grad)) for i in ready]
+        self.apply(self.select())
 
     def minimize(self, loss, startup_program=None, parameters=None, no_grad_set=None):
         """Apply the gradients already computed by ``loss.backward()`` (Paddle's eager semantics).
@@ -236,18 +380,10 @@ class Optimizer:
         Returns ``(optimize_ops, params_grads)``: ``optimize_ops`` is an empty list in
         eager mode; ``params_grads`` lists the (parameter, gradient) pairs updated.
         """
-        ready = self._minimize_targets(parameters, no_grad_set)
-        params_grads = self._params_grads(ready)
-        self._apply(ready)
+        selection = self.select(parameters, no_grad_set, warn_if_empty=True)
+        params_grads = self.params_grads(selection)
+        self.apply(selection)
         return [], params_grads
-
-    def _minimize_targets(self, parameters, no_grad_set):
-        """Indices ``minimize`` updates; warns when there is nothing to apply."""
-        ready = self._ready(self._selection(parameters, no_grad_set))
-        if not ready:
-            warnings.warn("minimize() found no gradients: call loss.backward() first "
-                          "(as in Paddle's eager mode, minimize does not run backward)", stacklevel=3)
-        return ready
 
     def _selection(self, parameters, no_grad_set):
         if parameters is None and not no_grad_set:
@@ -272,14 +408,9 @@ class Optimizer:
     clear_gradients = clear_grad
 
     # ----------------------------------------------------------------- state
-    def _host_state(self, name):
-        if self._mirror:
-            self._mirror.download_state(name, self._state[name])
-        return self._state[name]
-
     def state_dict(self):
         """Copies of the optimizer state (flat buffers), step counts and scheduler state."""
-        state = {name: self._host_state(name).copy() for name in self.state_names}
+        state = {name: self.state_buffer(name).copy() for name in self.state_names}
         state["step_counts"] = self._step_counts.copy()
         state["num_values"] = self._space.size
         if isinstance(self._learning_rate, LRScheduler):

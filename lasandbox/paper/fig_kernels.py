@@ -91,9 +91,9 @@ def _claims(rows):
 
 
 def _bytes(row):
-    from lasandbox.kernels.bench_cases import KERNEL_BYTES
+    from lasandbox.kernels.bench_cases import kernel_bytes
 
-    return KERNEL_BYTES[row["kernel"]]
+    return kernel_bytes(row["kernel"])
 
 
 def compute(ctx):
@@ -108,7 +108,9 @@ def compute(ctx):
     ctx.record("timing rounds (interleaved, best of)", rounds)
     ctx.record("backends", ", ".join(backends))
     ctx.record("machine", bench.machine_label())
-    rows = bench.run_benchmark(sizes, backends, rounds, kernels=bench.KERNELS, show_progress=True)
+    from lasandbox.kernels.bench_cases import kernel_labels
+
+    rows = bench.run_benchmark(sizes, backends, rounds, kernels=kernel_labels(INNER_KERNELS), show_progress=True)
     bench.write_outputs(rows, ctx.out_dir)
     finite = [r for r in rows if not math.isnan(r["seconds"])]
     ctx.note("Roofline: a numba stream kernel a += s*b run in the same process at each size (the faster of two "

@@ -1,0 +1,346 @@
+"""How an update rule is declared: the data every backend, the optimizer, the tests and the benchmark read.
+
+A rule module (``lasandbox/kernels/rules/<name>.py``) builds one ``Rule``:
+
+* ``state``: the arrays it keeps besides the parameters (``State``: the kernel's
+  argument name, Paddle's accumulator name, the initial value);
+* ``hypers``: its hyperparameters (``Hyper``: default, type, accepted range,
+  Paddle's name), checked from this declaration before anything is written;
+* ``constants(h, lr, step)``: the host-side scalars of one step (bias
+  corrections, ``1 - beta``, ...), computed in float64 from the checked
+  hyperparameters ``h`` (attribute access), returned as a dict by name;
+* ``passes``: what runs over the elements. Most rules are one ``Pass``: a
+  plain function of one element whose argument names say what it reads
+  (``param``, ``grad``, state names, then scalar names) and which returns the
+  arrays it ``writes``, in that order. A rule that needs per-tensor reductions
+  (Lamb's trust ratio) is several passes: a pass may also return values to be
+  summed per segment (``reduces``), a ``SegmentStep`` turns those sums into
+  per-segment values, and a later pass reads them by name.
+
+Every element function computes in float32: scalars arrive rounded to float32,
+and it contains no float literal (numba would promote the math to float64);
+comparisons with 0 are fine. Math goes through ``lasandbox.kernels.rulemath``.
+
+The bytes a step moves per element follow from the declaration (every array a
+pass reads once, every array it writes once): ``Rule.bytes_per_element``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lasandbox.kernels import checks
+from lasandbox.utils.validation import check_int
+
+PARAM, GRAD = "param", "grad"
+ITEMSIZE = 4  # float32
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter: its kernel keyword, default, kind and accepted range, and Paddle's name for it.
+
+    ``default=REQUIRED`` makes it a positional argument of the kernel function
+    (after ``lr`` and ``step``). ``kind`` is ``"real"`` (checked into
+    ``[low, high]``, ends open with ``low_open``/``high_open``), ``"int"`` (an
+    int in ``[low, high]``) or ``"flag"`` (a bool).
+    """
+
+    name: str
+    default: object
+    kind: str = "real"
+    low: float = 0.0
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    paddle: str | None = None
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def label(self, naming="kernel") -> str:
+        """The argument's name as a user of that surface wrote it (``naming='paddle'``: Paddle's name)."""
+        return (self.paddle or self.name) if naming == "paddle" else self.name
+
+    def check(self, value, naming="kernel"):
+        """The value as the kernels use it (float or bool), or a named TypeError/ValueError."""
+        name = self.label(naming)
+        if self.kind == "flag":
+            return checks.flag(name, value)
+        if self.kind == "int":
+            return check_int(name, value, low=int(self.low), high=None if self.high == math.inf else int(self.high))
+        return checks.real(name, value, self.low, self.high, high_open=self.high_open, low_open=self.low_open)
+
+    def describe(self) -> str:
+        if self.kind == "flag":
+            return "bool"
+        if self.kind == "int":
+            return f"int in [{int(self.low)}, {'inf' if self.high == math.inf else int(self.high)}]"
+        left, right = "(" if self.low_open else "[", ")" if self.high_open or self.high == math.inf else "]"
+        return f"real in {left}{self.low:g}, {'inf' if self.high == math.inf else f'{self.high:g}'}{right}"
+
+
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class State:
+    """A state array of the rule: kernel argument ``name``, Paddle's accumulator name, initial value.
+
+    ``init`` is a number, or the name of a hyperparameter (Adagrad's
+    ``initial_accumulator_value``), or ``"lr"`` (Rprop's per-element rates).
+    ``nonnegative``: the rule only ever stores values >= 0 here (Adam's second
+    moment); tests and benchmarks draw such arrays from ``|normal|``.
+    ``momentum``: this is the rule's first-moment (momentum) buffer, the one
+    LookAhead's ``inner_state="reset"|"pullback"`` acts on by default.
+    ``copies``: the name of an int hyperparameter; the state then holds that
+    many arrays (ASGD's ring of past gradients: shape ``[copies, size]``), and
+    each step works on the one ``slot(h, step)`` picks.
+    """
+
+    name: str
+    paddle: str
+    init: float | str = 0.0
+    nonnegative: bool = False
+    momentum: bool = False
+    copies: str | None = None
+    slot: object = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One sweep over the elements: ``fn(<arrays>, <segment values>, <scalars>) -> (<writes>, <reductions>)``."""
+
+    fn: object
+    writes: tuple
+    reduces: tuple = ()
+
+    def argument_names(self) -> tuple:
+        return tuple(inspect.signature(self.fn).parameters)
+
+
+@dataclass(frozen=True)
+class SegmentStep:
+    """Per segment: ``fn(<sums named in inputs>, <scalars>) -> <values named in outputs>`` (float64 math)."""
+
+    fn: object
+    inputs: tuple
+    outputs: tuple
+
+    def argument_names(self) -> tuple:
+        return tuple(inspect.signature(self.fn).parameters)
+
+
+# eq=False: a rule is its own identity (hashed by id, cheaply, in the kernel caches).
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """An update rule, declared once (see the module docstring)."""
+
+    name: str
+    summary: str
+    state: tuple
+    hypers: tuple
+    constants: object
+    passes: tuple
+    uses_step: bool = False
+    bool_scalars: tuple = ()
+    reference: str = ""
+    # Hyperparameter settings the parity tests run (the first also the benchmark's); each a dict by kernel
+    # name, the required ones included. Empty: the defaults alone.
+    examples: tuple = ()
+    # PyTorch's version of the rule, for the benchmark: {"optimizer": "Adam", "kwargs": {...},
+    # "state": {our state name: torch's state key}}; None when torch has none.
+    torch: dict | None = None
+    # filled in by __post_init__
+    arrays: tuple = field(init=False)
+    scalar_names: tuple = field(init=False)
+    segment_values: tuple = field(init=False)
+    reductions: tuple = field(init=False)
+
+    def __post_init__(self):
+        arrays = (PARAM, GRAD, *(s.name for s in self.state))
+        object.__setattr__(self, "arrays", arrays)
+        reductions = tuple(r for p in self.passes if isinstance(p, Pass) for r in p.reduces)
+        values = tuple(o for p in self.passes if isinstance(p, SegmentStep) for o in p.outputs)
+        object.__setattr__(self, "reductions", reductions)
+        object.__setattr__(self, "segment_values", values)
+        scalars = []
+        for step in self.passes:
+            for arg in step.argument_names():
+                if arg not in arrays and arg not in values and arg not in reductions and arg not in scalars:
+                    scalars.append(arg)
+        object.__setattr__(self, "scalar_names", tuple(scalars))
+        _check_declaration(self)
+
+    # ------------------------------------------------------------------ derived facts
+    @property
+    def state_names(self) -> tuple:
+        return tuple(s.name for s in self.state)
+
+    @property
+    def segmented(self) -> bool:
+        """Whether the rule reduces over segments (per parameter tensor), so takes ``segments``."""
+        return bool(self.reductions)
+
+    @property
+    def written(self) -> frozenset:
+        return frozenset(a for p in self.passes if isinstance(p, Pass) for a in p.writes if a in self.arrays)
+
+    def bytes_per_element(self, fused_sync=False) -> int:
+        """Bytes one step must move per element: each pass reads its arrays once and writes its outputs once."""
+        total = 0
+        for step in self.passes:
+            if isinstance(step, Pass):
+                names = step.argument_names()
+                reads = [a for a in names if a in self.arrays]
+                writes = [a for a in step.writes if a in self.arrays]
+                total += ITEMSIZE * (len(reads) + len(writes))
+        return total + (2 * ITEMSIZE if fused_sync else 0)  # the sync reads and writes the slow weights
+
+    def example_settings(self) -> tuple:
+        """The declared example hyperparameters (or the defaults), each checked complete."""
+        settings = self.examples or ({},)
+        return tuple(self.check_hypers(dict(s)) for s in settings)
+
+    def hyper(self, name) -> Hyper:
+        for h in self.hypers:
+            if h.name == name:
+                return h
+        raise KeyError(f"rule {self.name!r} has no hyperparameter {name!r}")
+
+    def defaults(self) -> dict:
+        return {h.name: h.default for h in self.hypers if not h.required}
+
+    def check_hypers(self, values: dict, naming="kernel") -> dict:
+        """All hyperparameters checked from the declaration (defaults filled in); unknown names are an error."""
+        known = {h.name for h in self.hypers}
+        unknown = [k for k in values if k not in known]
+        if unknown:
+            raise TypeError(f"rule {self.name!r} has no hyperparameter {unknown[0]!r}; it takes "
+                            f"{', '.join(sorted(known)) or 'none'}")
+        checked = {}
+        for h in self.hypers:
+            if h.name in values:
+                checked[h.name] = h.check(values[h.name], naming)
+            elif h.required:
+                raise TypeError(f"{self.name}: hyperparameter {h.label(naming)!r} is required")
+            else:
+                checked[h.name] = h.default
+        return checked
+
+    def coerce_hypers(self, values: dict) -> dict:
+        """Defaults filled in and each value made its kind's Python type, without range checks (the
+        ``validate=False`` path: the caller has checked them once)."""
+        kinds = {"flag": bool, "int": int, "real": float}
+        out = self.defaults()
+        for h in self.hypers:
+            if h.name in values:
+                out[h.name] = kinds[h.kind](values[h.name])
+        return out
+
+    def initial_value(self, state: State, hypers: dict, lr: float) -> float:
+        if isinstance(state.init, str):
+            return float(lr) if state.init == "lr" else float(hypers[state.init])
+        return float(state.init)
+
+    def step_constants(self, hypers: dict, lr: float, step: int) -> dict:
+        """The scalars every pass takes, for one step (``hypers`` already checked), as Python floats and
+        bools: a numpy scalar would make numba compile another specialisation of every loop."""
+        values = self.constants(HyperValues(hypers), lr, step)
+        return {k: v if type(v) is bool or type(v) is float else _plain(v) for k, v in values.items()}
+
+
+def _plain(value):
+    return bool(value) if isinstance(value, (bool, np.bool_)) else float(value)
+
+
+class HyperValues:
+    """Attribute access to checked hyperparameters in ``constants(h, lr, step)``: ``h.beta1``."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values):
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"no hyperparameter {name!r}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class Epilogue:
+    """What a step does with each new parameter value before storing it (the fused Lookahead sync).
+
+    ``fn(param, <arrays>, <scalars>) -> (param, <arrays>)``: it gets the value the
+    rule just computed and returns the value to store, and new values for its
+    own arrays (e.g. ``slow``). An optimizer's apply call takes a chain of them.
+    """
+
+    name: str
+    fn: object
+    arrays: tuple
+    scalars: tuple
+
+    def __post_init__(self):
+        names = tuple(inspect.signature(self.fn).parameters)
+        expected = (PARAM, *self.arrays, *self.scalars)
+        if names != expected:
+            raise ValueError(f"epilogue {self.name!r}: fn takes {names}, the declaration says {expected}")
+
+
+def _check_declaration(rule: Rule) -> None:
+    """Catch a contributor's slip when the rule is declared, not when a kernel first compiles."""
+    for name in (*rule.arrays, *rule.scalar_names, *rule.reductions, *rule.segment_values):
+        if name.startswith("_"):
+            raise ValueError(f"rule {rule.name!r}: names may not start with '_' (the generated code's own), "
+                             f"got {name!r}")
+    if not rule.name.isidentifier():
+        raise ValueError(f"rule name {rule.name!r} must be a Python identifier (it names "
+                         f"lasandbox.kernels.<name>_step)")
+    if not rule.passes or not isinstance(rule.passes[-1], Pass) or PARAM not in rule.passes[-1].writes:
+        raise ValueError(f"rule {rule.name!r}: the last pass must write 'param' (the epilogue runs there)")
+    names = [h.name for h in rule.hypers] + list(rule.state_names)
+    if len(set(names)) != len(names):
+        raise ValueError(f"rule {rule.name!r}: hyperparameter and state names must be distinct, got {names}")
+    if set(rule.state_names) & {PARAM, GRAD, "lr", "step", "slow", "alpha", "backend", "validate", "segments"}:
+        raise ValueError(f"rule {rule.name!r}: state names may not shadow the kernel function's own arguments")
+    seen_values = set()
+    for step in rule.passes:
+        args = step.argument_names()
+        if isinstance(step, Pass):
+            for name in step.writes:
+                if name not in rule.arrays:
+                    raise ValueError(f"rule {rule.name!r}: a pass writes {name!r}, which is neither param nor a "
+                                     f"state array {rule.state_names}")
+            for arg in args:
+                if arg in rule.segment_values and arg not in seen_values:
+                    raise ValueError(f"rule {rule.name!r}: a pass reads the segment value {arg!r} before the "
+                                     f"SegmentStep that computes it")
+        else:
+            expected = tuple(step.inputs)
+            if args[:len(expected)] != expected:
+                raise ValueError(f"rule {rule.name!r}: a SegmentStep's fn must take its inputs {expected} first, "
+                                 f"got {args}")
+            seen_values.update(step.outputs)
+    for state in rule.state:
+        if state.copies is not None and (state.copies not in {h.name for h in rule.hypers if h.kind == "int"}
+                                         or state.slot is None):
+            raise ValueError(f"rule {rule.name!r}: state {state.name!r} has copies={state.copies!r}, which must "
+                             f"name an int hyperparameter, and needs slot(h, step)")
+    for name in rule.bool_scalars:
+        if name not in rule.scalar_names:
+            raise ValueError(f"rule {rule.name!r}: bool scalar {name!r} is not an argument of any pass")

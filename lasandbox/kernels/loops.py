@@ -1,0 +1,83 @@
+"""How the backends cut an array into pieces: cache-line-aligned blocks (cpu) and per-segment chunks.
+
+Blocks (cpu, elementwise rules): numpy places large arrays 16 bytes past a
+page boundary, so every other 32-byte AVX load straddles two cache lines;
+peeling the few elements before the first 64-byte boundary (``aligned_head``)
+makes every block aligned, which measured ~8% faster for Adam at 2^24 elements
+on the 2-core build VM. The blocks are handed to numba's thread pool and split
+statically between the threads (contiguous runs).
+
+Chunks (rules with per-segment reductions, every backend): each segment (a
+parameter tensor) is cut into pieces of at most ``CHUNK`` elements starting at
+the segment's first element. A reduction sums each chunk in order in float64,
+then each segment's chunk sums in order, on every backend the same way, so the
+numpy reference and the cpu backend agree to the bit (the cuda backend sums a
+chunk as a tree and agrees to rounding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Elements per block: a multiple of 16 floats (64 bytes) so that every block
+# starts on a cache line, small enough to share 2^16-element calls among threads.
+BLOCK = 4096
+CHUNK = 4096
+
+
+@njit(inline="always")
+def aligned_head(array):
+    """How many leading elements precede the first 64-byte boundary of ``array``."""
+    return min(array.size, ((64 - array.ctypes.data % 64) % 64) // 4)
+
+
+@njit(inline="always")
+def block_bounds(size, head, block_index):
+    start = head + block_index * BLOCK
+    return start, min(size, start + BLOCK)
+
+
+@njit(inline="always")
+def block_count(size, head):
+    return (size - head + BLOCK - 1) // BLOCK
+
+
+class ChunkTable:
+    """The chunks of a segmentation: ``lo``/``hi`` element bounds, ``segment`` of each chunk, and
+    ``first_chunk`` (the chunks of segment ``s`` are ``first_chunk[s]:first_chunk[s+1]``)."""
+
+    def __init__(self, offsets, chunk=CHUNK):
+        offsets = np.asarray(offsets, dtype=np.int64)
+        lengths = np.diff(offsets)
+        per_segment = np.maximum((lengths + chunk - 1) // chunk, 1)  # an empty segment keeps one empty chunk
+        self.first_chunk = np.concatenate([[0], np.cumsum(per_segment)]).astype(np.int64)
+        self.segment = np.repeat(np.arange(lengths.size, dtype=np.int64), per_segment)
+        within = np.arange(self.segment.size, dtype=np.int64) - self.first_chunk[self.segment]
+        self.lo = offsets[self.segment] + within * chunk
+        self.hi = np.minimum(self.lo + chunk, offsets[self.segment + 1])
+        self.lo = np.minimum(self.lo, self.hi)
+        self.offsets = offsets
+        self.lengths = lengths
+
+    @property
+    def num_chunks(self) -> int:
+        return int(self.segment.size)
+
+    @property
+    def num_segments(self) -> int:
+        return int(self.lengths.size)
+
+
+def segment_offsets(segments, size) -> np.ndarray:
+    """Validated ``segments`` (int offsets from 0 to ``size``, non-decreasing; None = one segment)."""
+    if segments is None:
+        return np.array([0, size], dtype=np.int64)
+    offsets = np.asarray(segments)
+    if offsets.ndim != 1 or offsets.size < 2 or not np.issubdtype(offsets.dtype, np.integer):
+        raise ValueError(f"segments must be a 1-D sequence of int offsets [0, ..., {size}] (segment s is "
+                         f"offsets[s]:offsets[s+1]), got {np.asarray(segments).shape} {offsets.dtype}")
+    if offsets[0] != 0 or offsets[-1] != size or np.any(np.diff(offsets) < 0):
+        raise ValueError(f"segments must start at 0, end at the array size {size} and never decrease, got "
+                         f"{offsets[:4].tolist()}{'...' if offsets.size > 4 else ''} ending at {int(offsets[-1])}")
+    return offsets.astype(np.int64)

@@ -1,0 +1,16 @@
+"""``SGD``: Paddle's signature over the ``sgd`` rule."""
+
+from lasandbox.optimizer.optimizer import Optimizer
+from lasandbox.optimizer.registry import register
+
+
+@register("sgd")
+class SGD(Optimizer):
+    """SGD: ``p -= lr * (g + wd * p)`` (a float ``weight_decay`` is L2 regularisation, as in Paddle)."""
+
+    rule_name = "sgd"
+
+    def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None,
+                 multi_precision=False, name=None, *, backend="auto"):
+        # multi_precision keeps float32 master weights of float16 parameters; lasandbox's are float32 already.
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend)
