@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -223,3 +226,24 @@ def test_matches_torch_on_an_mlp():
     assert loss.item() == pytest.approx(tl.item(), rel=1e-5)
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+PADDLE_TIES = json.loads((Path(__file__).parent / "fixtures" / "paddle_autograd_ties.json").read_text())
+TIE_OPS = {
+    "maximum": paddle.maximum, "minimum": paddle.minimum, "max_all": paddle.max,
+    "max_axis1": lambda x: paddle.max(x, axis=1), "min_axis0": lambda x: paddle.min(x, axis=0),
+    "amax_all": paddle.amax, "abs": paddle.abs, "relu": F.relu, "clip": lambda x: paddle.clip(x, -1.0, 2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIE_OPS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gradients_at_ties_and_kinks_are_paddles(name, dtype):
+    """At x == y, a repeated extreme, 0 for abs/relu and clip's bounds: the shares Paddle 3.3.1 gives."""
+    assert PADDLE_TIES["paddle_version"] == "3.3.1"
+    case = PADDLE_TIES["cases"][name]
+    inputs = [paddle.to_tensor(np.array(v, dtype=dtype), stop_gradient=False) for v in case["inputs"]]
+    TIE_OPS[name](*inputs).sum().backward()
+    for tensor, expected in zip(inputs, case["grads"], strict=True):
+        assert tensor.grad.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(tensor.grad.numpy(), np.array(expected, dtype=dtype))

@@ -162,26 +162,27 @@ def clip(x, min=None, max=None, name=None):  # noqa: A002 - Paddle's names
     return make_result(out, (x,), lambda g: (g * inside,))
 
 
-def maximum(x, y, name=None):
+def _shared_extreme(x, y, np_fn, x_wins):
+    """``np_fn(x, y)`` whose gradient goes to the picked input, halved at a tie (as Paddle and torch do)."""
     x, y = _binary(x, y)
     xv, yv = x._value, y._value
-    pick_x = xv >= yv
-    return make_result(
-        np.maximum(xv, yv),
-        (x, y),
-        lambda g: (unbroadcast(g * pick_x, xv.shape), unbroadcast(g * ~pick_x, yv.shape)),
-    )
+    picked, tie = x_wins(xv, yv), xv == yv
+
+    def backward(g):
+        share_x = np.where(tie, g.dtype.type(0.5), picked).astype(g.dtype, copy=False)
+        return unbroadcast(g * share_x, xv.shape), unbroadcast(g * (1 - share_x), yv.shape)
+
+    return make_result(np_fn(xv, yv), (x, y), backward)
+
+
+def maximum(x, y, name=None):
+    """Elementwise max; where ``x == y`` each input gets half the gradient (Paddle 3.3.1's rule)."""
+    return _shared_extreme(x, y, np.maximum, np.greater)
 
 
 def minimum(x, y, name=None):
-    x, y = _binary(x, y)
-    xv, yv = x._value, y._value
-    pick_x = xv <= yv
-    return make_result(
-        np.minimum(xv, yv),
-        (x, y),
-        lambda g: (unbroadcast(g * pick_x, xv.shape), unbroadcast(g * ~pick_x, yv.shape)),
-    )
+    """Elementwise min; where ``x == y`` each input gets half the gradient (Paddle 3.3.1's rule)."""
+    return _shared_extreme(x, y, np.minimum, np.less)
 
 
 def cast(x, dtype):
