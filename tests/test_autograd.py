@@ -44,6 +44,7 @@ UNARY_AND_BINARY = {
     "matmul_batched_broadcast": (lambda a, b: paddle.matmul(a, b), [r(2, 3, 4), r(4, 5)]),
     "matmul_vec": (lambda a, b: paddle.matmul(a, b), [r(4), r(4, 3)]),
     "matmul_mat_vec": (lambda a, b: paddle.matmul(a, b), [r(3, 4), r(4)]),
+    "matmul_vec_vec": (lambda a, b: paddle.matmul(a, b), [r(4), r(4)]),  # a 0-d result (found by the fuzzer)
     "matmul_transpose": (lambda a, b: paddle.matmul(a, b, transpose_x=True, transpose_y=True), [r(4, 3), r(2, 4)]),
     "where": (lambda a, b: paddle.where(a > b, a, b), [r(3, 4), r(3, 4)]),
     "clip": (lambda a: paddle.clip(a, -0.5, 0.5), [r(10) * 2]),
@@ -247,3 +248,11 @@ def test_gradients_at_ties_and_kinks_are_paddles(name, dtype):
     for tensor, expected in zip(inputs, case["grads"], strict=True):
         assert tensor.grad.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(tensor.grad.numpy(), np.array(expected, dtype=dtype))
+
+
+def test_zero_dimensional_results_hold_arrays():
+    """numpy gives scalars for 0-d operations; a Tensor keeps a 0-d ndarray (``.numpy()`` as in Paddle)."""
+    x = paddle.to_tensor(np.float64(2.0), stop_gradient=False)
+    for result in (paddle.abs(x), x * x, paddle.exp(x), paddle.matmul(paddle.to_tensor([1.0, 2.0]),
+                                                                      paddle.to_tensor([3.0, 4.0]))):
+        assert isinstance(result.numpy(), np.ndarray) and result.shape == []

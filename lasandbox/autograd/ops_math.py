@@ -117,13 +117,11 @@ def matmul(x, y, transpose_x=False, transpose_y=False, name=None):
     out = np.matmul(xv, yv)
 
     def backward(g):
+        # 1-D operands as numpy promotes them: x to a row [1, k], y to a column [k, 1]; the gradient
+        # gets back the axes that the promotion removed from the output (both, for a vector dot product).
         a = xv[None, :] if xv.ndim == 1 else xv
         b = yv[:, None] if yv.ndim == 1 else yv
-        g2 = g
-        if xv.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if yv.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+        g2 = np.reshape(g, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]))
         ga = np.matmul(g2, np.swapaxes(b, -1, -2))
         gb = np.matmul(np.swapaxes(a, -1, -2), g2)
         ga = unbroadcast(ga, a.shape).reshape(xv.shape)
