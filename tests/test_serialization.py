@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lasandbox as paddle
-from lasandbox.serialization import UnsafeCheckpointError, paddle_layout, restricted
+from lasandbox.serialization import CorruptCheckpointError, UnsafeCheckpointError, paddle_layout, restricted
 
 FIXTURES = Path(__file__).parent / "fixtures" / "paddle_checkpoints"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
@@ -311,3 +311,11 @@ def test_a_persistent_id_is_refused(tmp_path):
 
     Pickler(buffer, protocol=4).dump(["ref"])
     _refused(buffer.getvalue(), tmp_path, "persistent id")
+
+
+def test_a_big_array_table_that_does_not_match_is_a_damaged_file(tmp_path):
+    table = {"w": {"OriginShape": (4,), "slices": ["w@@.0", "w@@.1"]}}  # w@@.1 is missing
+    broken = {"w@@.0": np.zeros(2), paddle_layout.BIG_PARAMS: table, paddle_layout.NAME_TABLE: {}}
+    (tmp_path / "b.pd").write_bytes(pickle.dumps(broken, protocol=2))
+    with pytest.raises(CorruptCheckpointError, match=r"b\.pd.*does not match its entries"):
+        paddle.load(tmp_path / "b.pd")

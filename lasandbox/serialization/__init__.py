@@ -129,7 +129,7 @@ def load(path, *, trusted=False, **configs):
     if _is_file_object(path, "read"):
         if isinstance(path, io.TextIOBase):
             raise TypeError("path is a text-mode file: open it in binary mode ('rb')")
-        return restore(_unpickle(path, _label(path), trusted), **flags)
+        return _restore(_unpickle(path, _label(path), trusted), _label(path), flags)
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no saved object at {path!r}" + (" (it is a folder)" if os.path.isdir(path) else ""))
@@ -140,7 +140,14 @@ def load(path, *, trusted=False, **configs):
         if handle.tell() != end:
             raise CorruptCheckpointError(f"{path!r} is damaged: {end - handle.tell()} unexpected bytes after "
                                          "the end of the checkpoint")
-    return restore(loaded, **flags)
+    return _restore(loaded, repr(path), flags)
+
+
+def _restore(loaded, label, flags):
+    try:
+        return restore(loaded, **flags)
+    except ValueError as err:  # e.g. a big-array table that names entries the file lacks
+        raise CorruptCheckpointError(f"{label} is damaged: {err}") from None
 
 
 def _unpickle(handle, label, trusted):

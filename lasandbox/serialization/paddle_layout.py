@@ -160,8 +160,13 @@ def _join_big_arrays(loaded):
     info = loaded.pop(BIG_PARAMS, None)
     if not isinstance(info, dict):
         return loaded
-    for key, entry in info.items():
-        loaded[key] = np.concatenate([loaded.pop(part) for part in entry["slices"]]).reshape(entry["OriginShape"])
+    try:
+        for key, entry in info.items():
+            parts = [loaded.pop(part) for part in entry["slices"]]
+            loaded[key] = np.concatenate(parts).reshape(entry["OriginShape"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"its {BIG_PARAMS!r} table does not match its entries ({type(err).__name__}: {err})") \
+            from None
     return loaded
 
 
