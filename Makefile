@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,data,bench,notebooks,sweep]'
+	$(PY) -m pip install -q -e '.[dev,bench,notebooks,sweep]'
 	touch $(STAMP)
 
 run: setup            ## reproduce the paper's figures at quick scale into figures/

@@ -43,6 +43,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from lasandbox.sweep import execute_run, get_task, load_results, run_sweep, start_local_cluster  # noqa: E402
+from lasandbox.utils.extras import exit_if_missing  # noqa: E402
 
 SCALING_GRID = "lr=0.02,0.05,0.1,0.2 alpha=none,0.5,0.8 k=5,10"  # 24 configs
 SCALING_SEEDS = 2
@@ -179,6 +180,7 @@ def main(argv=None):
     parser.add_argument("--trivial", type=int, default=400, help="trivial runs for the overhead measurement")
     parser.add_argument("--skip-scaling", action="store_true")
     args = parser.parse_args(argv)
+    exit_if_missing("distributed", "the sweep scaling benchmark (dask workers)", prog="sweep_scaling.py")
     import dask
     import distributed
 

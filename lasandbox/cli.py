@@ -39,7 +39,13 @@ def main(argv=None):
         rest = rest[1:]
     else:
         module = COMMANDS[command][0]
-    return importlib.import_module(module).main(rest) or 0
+    from lasandbox.utils.extras import MissingExtraError
+
+    try:
+        return importlib.import_module(module).main(rest) or 0
+    except MissingExtraError as err:  # one line that names the extra, not a traceback
+        print(f"lasandbox {command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -36,6 +36,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from lasandbox.utils.extras import exit_if_missing
+
+exit_if_missing("IPython", "this notebook (it shows its figures with IPython.display)", prog="04_loss_landscape.py")
 from IPython.display import Image, display
 
 import lasandbox as paddle

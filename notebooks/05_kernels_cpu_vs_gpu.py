@@ -38,7 +38,9 @@ import numpy as np
 
 from lasandbox import kernels
 from lasandbox.kernels import bench, bench_cases, bench_gpu, bench_plot, cpu_backend
+from lasandbox.utils.extras import exit_if_missing
 
+exit_if_missing("IPython", "this notebook (it shows its figures with IPython.display)", prog="05_kernels_cpu_vs_gpu.py")
 os.environ["LASANDBOX_PROGRESS"] = "0"
 print("backends available here:", kernels.available_backends())
 print("the cpu backend runs serially below", cpu_backend.SERIAL_THRESHOLD, "elements")

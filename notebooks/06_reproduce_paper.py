@@ -34,6 +34,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from lasandbox.utils.extras import exit_if_missing
+
+exit_if_missing("IPython", "this notebook (it shows its figures with IPython.display)", prog="06_reproduce_paper.py")
 from IPython.display import Image, Markdown, display
 
 from lasandbox.paper import registry, runner

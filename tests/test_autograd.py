@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -41,6 +44,7 @@ UNARY_AND_BINARY = {
     "matmul_batched_broadcast": (lambda a, b: paddle.matmul(a, b), [r(2, 3, 4), r(4, 5)]),
     "matmul_vec": (lambda a, b: paddle.matmul(a, b), [r(4), r(4, 3)]),
     "matmul_mat_vec": (lambda a, b: paddle.matmul(a, b), [r(3, 4), r(4)]),
+    "matmul_vec_vec": (lambda a, b: paddle.matmul(a, b), [r(4), r(4)]),  # a 0-d result (found by the fuzzer)
     "matmul_transpose": (lambda a, b: paddle.matmul(a, b, transpose_x=True, transpose_y=True), [r(4, 3), r(2, 4)]),
     "where": (lambda a, b: paddle.where(a > b, a, b), [r(3, 4), r(3, 4)]),
     "clip": (lambda a: paddle.clip(a, -0.5, 0.5), [r(10) * 2]),
@@ -223,3 +227,32 @@ def test_matches_torch_on_an_mlp():
     assert loss.item() == pytest.approx(tl.item(), rel=1e-5)
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+PADDLE_TIES = json.loads((Path(__file__).parent / "fixtures" / "paddle_autograd_ties.json").read_text())
+TIE_OPS = {
+    "maximum": paddle.maximum, "minimum": paddle.minimum, "max_all": paddle.max,
+    "max_axis1": lambda x: paddle.max(x, axis=1), "min_axis0": lambda x: paddle.min(x, axis=0),
+    "amax_all": paddle.amax, "abs": paddle.abs, "relu": F.relu, "clip": lambda x: paddle.clip(x, -1.0, 2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIE_OPS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gradients_at_ties_and_kinks_are_paddles(name, dtype):
+    """At x == y, a repeated extreme, 0 for abs/relu and clip's bounds: the shares Paddle 3.3.1 gives."""
+    assert PADDLE_TIES["paddle_version"] == "3.3.1"
+    case = PADDLE_TIES["cases"][name]
+    inputs = [paddle.to_tensor(np.array(v, dtype=dtype), stop_gradient=False) for v in case["inputs"]]
+    TIE_OPS[name](*inputs).sum().backward()
+    for tensor, expected in zip(inputs, case["grads"], strict=True):
+        assert tensor.grad.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(tensor.grad.numpy(), np.array(expected, dtype=dtype))
+
+
+def test_zero_dimensional_results_hold_arrays():
+    """numpy gives scalars for 0-d operations; a Tensor keeps a 0-d ndarray (``.numpy()`` as in Paddle)."""
+    x = paddle.to_tensor(np.float64(2.0), stop_gradient=False)
+    for result in (paddle.abs(x), x * x, paddle.exp(x), paddle.matmul(paddle.to_tensor([1.0, 2.0]),
+                                                                      paddle.to_tensor([3.0, 4.0]))):
+        assert isinstance(result.numpy(), np.ndarray) and result.shape == []

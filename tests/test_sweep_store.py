@@ -150,3 +150,47 @@ def test_built_in_tasks_run_and_record_their_metrics(tmp_path, task, grid):
             assert (final["expected_final_loss"] is None) == (row["config"]["lr"] == 2.5)
         else:
             assert len(row["epoch_metrics"]["train_loss"]) == 2 and 0 <= final["final_test_accuracy"] <= 1
+
+
+def _stored_sweep(tmp_path):
+    store = tmp_path / "s.sqlite"
+    run_sweep("debug", {"x": [float(i) for i in range(30)]}, seeds=2, store=store, workers=0, show_progress=False,
+              log=lambda m: None)
+    return store
+
+
+def _damage(store, offset, length):
+    data = bytearray(store.read_bytes())
+    data[offset:offset + length] = b"\xff" * length
+    store.write_bytes(bytes(data))
+    return bytes(data)
+
+
+@pytest.mark.parametrize("where", ["header", "pages"])
+def test_a_damaged_store_is_reported_naming_the_file_and_left_unchanged(tmp_path, where):
+    from lasandbox.sweep import CorruptStoreError
+
+    store = _stored_sweep(tmp_path)
+    # The header (the first 100 bytes), or the cells of every b-tree page after the first.
+    damaged = _damage(store, 0, 100) if where == "header" else None
+    if where == "pages":
+        data = bytearray(store.read_bytes())
+        for page in range(1, len(data) // 4096):
+            data[page * 4096 + 100:page * 4096 + 300] = b"\xff" * 200
+        store.write_bytes(bytes(data))
+        damaged = bytes(data)
+    for readonly in (False, True):
+        with pytest.raises(CorruptStoreError, match=f"sweep store '{store}' (is not an SQLite|is damaged)"):
+            SweepStore(store, readonly=readonly)
+    with pytest.raises(CorruptStoreError):
+        run_sweep("debug", {"x": [99.0]}, store=store, workers=0, show_progress=False, log=lambda m: None)
+    for args in (["debug", "--grid", "x=99", "--workers", "0", "--store", str(store)],
+                 ["status", "--store", str(store)], ["plot", "--store", str(store), "--x", "x", "--y", "seconds"]):
+        out = subprocess.run([sys.executable, "-m", "lasandbox", "sweep", *args], capture_output=True, text=True)
+        assert out.returncode == 2, out.stderr
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert str(store) in out.stderr and "left as it is" in out.stderr
+    assert store.read_bytes() == damaged
+    # Reading a WAL-mode database makes SQLite create its (empty) write-ahead log: nothing was written to it.
+    wal = tmp_path / "s.sqlite-wal"
+    assert not wal.exists() or wal.stat().st_size == 0

@@ -117,13 +117,11 @@ def matmul(x, y, transpose_x=False, transpose_y=False, name=None):
     out = np.matmul(xv, yv)
 
     def backward(g):
+        # 1-D operands as numpy promotes them: x to a row [1, k], y to a column [k, 1]; the gradient
+        # gets back the axes that the promotion removed from the output (both, for a vector dot product).
         a = xv[None, :] if xv.ndim == 1 else xv
         b = yv[:, None] if yv.ndim == 1 else yv
-        g2 = g
-        if xv.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if yv.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+        g2 = np.reshape(g, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]))
         ga = np.matmul(g2, np.swapaxes(b, -1, -2))
         gb = np.matmul(np.swapaxes(a, -1, -2), g2)
         ga = unbroadcast(ga, a.shape).reshape(xv.shape)
@@ -162,26 +160,27 @@ def clip(x, min=None, max=None, name=None):  # noqa: A002 - Paddle's names
     return make_result(out, (x,), lambda g: (g * inside,))
 
 
-def maximum(x, y, name=None):
+def _shared_extreme(x, y, np_fn, x_wins):
+    """``np_fn(x, y)`` whose gradient goes to the picked input, halved at a tie (as Paddle and torch do)."""
     x, y = _binary(x, y)
     xv, yv = x._value, y._value
-    pick_x = xv >= yv
-    return make_result(
-        np.maximum(xv, yv),
-        (x, y),
-        lambda g: (unbroadcast(g * pick_x, xv.shape), unbroadcast(g * ~pick_x, yv.shape)),
-    )
+    picked, tie = x_wins(xv, yv), xv == yv
+
+    def backward(g):
+        share_x = np.where(tie, g.dtype.type(0.5), picked).astype(g.dtype, copy=False)
+        return unbroadcast(g * share_x, xv.shape), unbroadcast(g * (1 - share_x), yv.shape)
+
+    return make_result(np_fn(xv, yv), (x, y), backward)
+
+
+def maximum(x, y, name=None):
+    """Elementwise max; where ``x == y`` each input gets half the gradient (Paddle 3.3.1's rule)."""
+    return _shared_extreme(x, y, np.maximum, np.greater)
 
 
 def minimum(x, y, name=None):
-    x, y = _binary(x, y)
-    xv, yv = x._value, y._value
-    pick_x = xv <= yv
-    return make_result(
-        np.minimum(xv, yv),
-        (x, y),
-        lambda g: (unbroadcast(g * pick_x, xv.shape), unbroadcast(g * ~pick_x, yv.shape)),
-    )
+    """Elementwise min; where ``x == y`` each input gets half the gradient (Paddle 3.3.1's rule)."""
+    return _shared_extreme(x, y, np.minimum, np.less)
 
 
 def cast(x, dtype):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from lasandbox.utils.atomic import write_atomically
 from lasandbox.utils.validation import check_choice, check_int, check_real
 
 
@@ -57,24 +58,38 @@ def cache_dir() -> Path:
     return Path(root)
 
 
+def _read_mnist1d_cache(path, num_samples):
+    """``(x, y)`` from a cache file, or None when it is missing or unusable (then it is regenerated)."""
+    try:
+        # allow_pickle=False: a cache file is data only, whoever wrote it.
+        with np.load(path, allow_pickle=False) as cached:
+            x, y = cached["x"], cached["y"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        return None
+    if x.shape != (num_samples, 40) or y.shape != (num_samples,) or x.dtype.kind != "f" or y.dtype.kind != "i":
+        return None
+    return x.astype(np.float64), y.astype(np.int64)
+
+
 def load_mnist1d(num_samples=5000, test_fraction=0.2, seed=42) -> Split:
     """MNIST-1D generated locally with the ``mnist1d`` package (40 features, 10 classes).
 
     The package's ``get_dataset`` would download a pickle; ``make_dataset``
     builds the same kind of data from templates in the package, offline. The
-    result is cached under ``cache_dir()``.
+    result is cached under ``cache_dir()`` as ``.npz`` (read with
+    ``allow_pickle=False``); a damaged cache is regenerated, and the ``.pkl``
+    caches of earlier versions are ignored (never unpickled).
     """
     num_samples = check_int("num_samples", num_samples, low=100)
     test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
-    path = cache_dir() / f"mnist1d_n{num_samples}_s{seed}.pkl"
-    if path.exists():
-        with open(path, "rb") as f:
-            x, y = pickle.load(f)
+    # make_dataset only slices its samples at train_split, so the fraction is not part of the key.
+    path = cache_dir() / f"mnist1d_n{num_samples}_s{seed}.npz"
+    cached = _read_mnist1d_cache(path, num_samples) if path.exists() else None
+    if cached is not None:
+        x, y = cached
     else:
-        try:
-            from mnist1d.data import get_dataset_args, make_dataset
-        except ImportError as err:
-            raise ImportError("MNIST-1D needs the 'mnist1d' package: pip install 'lasandbox[data]'") from err
+        from mnist1d.data import get_dataset_args, make_dataset
+
         args = get_dataset_args()
         args.num_samples = num_samples
         args.seed = seed
@@ -82,11 +97,8 @@ def load_mnist1d(num_samples=5000, test_fraction=0.2, seed=42) -> Split:
         data = make_dataset(args)
         x = np.concatenate([data["x"], data["x_test"]]).astype(np.float64)
         y = np.concatenate([data["y"], data["y_test"]]).astype(np.int64)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # per process: concurrent generators never collide
-        with open(tmp, "wb") as f:
-            pickle.dump((x, y), f)
-        os.replace(tmp, path)
+        # Atomic, so that concurrent generators (sweep workers) and a killed run never leave half a file.
+        write_atomically(path, lambda handle: np.savez(handle, x=x, y=y), fsync=False)
     return _split_and_standardise(x, y, test_fraction, seed, "mnist1d")
 
 

@@ -48,10 +48,11 @@ Importing this package does not import dask; a sweep does (``pip install
 from lasandbox.sweep.grid import GridError, Param, config_hash, expand_grid, load_grid_file, parse_grid_spec
 from lasandbox.sweep.plot import plot_sweep
 from lasandbox.sweep.runner import SweepSummary, execute_run, plan_runs, run_sweep, start_local_cluster
-from lasandbox.sweep.store import SweepStore, load_results
+from lasandbox.sweep.store import CorruptStoreError, SweepStore, load_results
 from lasandbox.sweep.tasks import TASKS, SweepTask, get_task, register_task
 
 __all__ = [
+    "CorruptStoreError",
     "GridError",
     "Param",
     "SweepStore",

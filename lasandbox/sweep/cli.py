@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from lasandbox.sweep.grid import GridError, format_value, load_grid_file, merge_grids, parse_grid_spec
+from lasandbox.sweep.store import CorruptStoreError
 from lasandbox.sweep.tasks import TASKS, get_task, load_task_modules
 
 SUBCOMMANDS = ("status", "plot", "tasks")
@@ -84,6 +85,8 @@ def _run(argv):
     try:
         summary = run_sweep(task, grid, args.seeds, store, workers=args.workers, scheduler=args.scheduler,
                             retry_failed=args.retry_failed, retries=args.retries, dashboard_address=dashboard)
+    except CorruptStoreError:
+        raise  # main() prints it: it is about the file, not the command line
     except ValueError as err:
         parser.error(str(err))
     except (OSError, TimeoutError) as err:  # e.g. no scheduler at --scheduler's address
@@ -162,6 +165,8 @@ def _plot(argv):
     try:
         png, csv_path = plot_sweep(args.store, args.x, args.y, args.metric, task=args.task, out_dir=args.out,
                                    log_scale=args.log_scale)
+    except CorruptStoreError:
+        raise
     except ValueError as err:
         parser.error(str(err))
     print(f"wrote {png} and {csv_path}")
@@ -180,9 +185,13 @@ def _tasks(argv):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     load_task_modules()  # so that help texts, 'tasks' and describe_config know every task
-    if argv and argv[0] in SUBCOMMANDS:
-        return {"status": _status, "plot": _plot, "tasks": _tasks}[argv[0]](argv[1:])
-    return _run(argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return {"status": _status, "plot": _plot, "tasks": _tasks}[argv[0]](argv[1:])
+        return _run(argv)
+    except CorruptStoreError as err:
+        print(f"lasandbox sweep: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from pathlib import Path
 from lasandbox.sweep.grid import config_hash, parse_grid_spec
 from lasandbox.sweep.store import SweepStore, utc_now
 from lasandbox.sweep.tasks import get_task
+from lasandbox.utils.extras import require
 from lasandbox.utils.progress import progress
 from lasandbox.utils.validation import check_int
 
@@ -226,6 +227,9 @@ def run_sweep(task, grid=None, seeds=1, store=None, *, workers=None, scheduler=N
              if value is not None]
     if len(given) > 1:
         raise ValueError(f"give at most one of client, scheduler and workers, got {' and '.join(given)}")
+    if client is None and workers != 0:
+        require("distributed", "a sweep on dask workers", hint="or run it in this process with workers=0, "
+                "--workers 0 on the command line")
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     start = time.perf_counter()
     store = Path("sweeps") / f"{task.name}.sqlite" if store is None else store

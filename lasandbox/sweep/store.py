@@ -74,6 +74,29 @@ _UPSERT = (
 )
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class CorruptStoreError(ValueError):
+    """The store file is damaged or is not a sweep store; it is left exactly as it was."""
+
+
+def _corrupt(path, what):
+    return CorruptStoreError(f"sweep store {path!r} {what}; it was left as it is: move it away (or repair it "
+                             "with the sqlite3 tool's .recover) and run again, or pick another --store")
+
+
+def _check_header(path):
+    """Refuse a file that is not SQLite before sqlite opens it (so nothing is ever written into it)."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    if header and header != SQLITE_HEADER:
+        raise _corrupt(path, "is not an SQLite database (damaged, or another kind of file)")
+
+
 def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
@@ -92,15 +115,19 @@ class SweepStore:
 
     def __init__(self, path, *, readonly=False):
         self.path = str(path)
+        if self.path != ":memory:":
+            _check_header(self.path)
         if readonly:
             # Reading needs no write access: a store on a read-only mount or someone else's file opens too.
             uri = Path(self.path).resolve().as_uri() + "?mode=ro"
             self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
+            self._check_integrity()
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are opened explicitly below, one per result.
         self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._check_integrity()  # before the first write: a damaged store is reported, never written to
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives the process being killed (what a sweep must
         # survive); only an OS crash may lose the last commits, and never leaves half a row.
@@ -108,6 +135,18 @@ class SweepStore:
         self._conn.executescript(SCHEMA)
         with self._transaction():
             self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def _check_integrity(self):
+        """SQLite's quick_check (every page's structure; milliseconds for a sweep's few MB)."""
+        try:
+            problems = [row[0] for row in self._conn.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as err:
+            self._conn.close()
+            raise _corrupt(self.path, f"cannot be read ({err})") from None
+        if problems != ["ok"]:
+            self._conn.close()
+            first = " ".join(problems[0].split("\n")[:2])
+            raise _corrupt(self.path, f"is damaged (SQLite's quick_check: {first} ...)")
 
     def __enter__(self):
         return self
