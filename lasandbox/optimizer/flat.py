@@ -63,8 +63,9 @@ class FlatSpace:
             if getattr(p, "_flat_owner", None) is not self.owner:
                 self.adopt(i)
 
-    def zeros(self):
-        return aligned_zeros(self.size)
+    def zeros(self, copies=1):
+        """A zeroed aligned buffer of ``copies`` times the parameters' size."""
+        return aligned_zeros(self.size * copies)
 
 
 class DeviceMirror:

@@ -32,6 +32,12 @@ from lasandbox.utils.validation import check_choice, check_real
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
 
 
+def HyperValues(values):  # noqa: N802 - a class, imported on use
+    from lasandbox.kernels.declare import HyperValues as values_class
+
+    return values_class(values)
+
+
 def _kernels():
     # Imported on use: the kernels pull in numba, and `import lasandbox` stays light.
     from lasandbox import kernels
@@ -90,9 +96,11 @@ class Optimizer:
             index += n
         self._state = {}
         for state in self.rule.state:
-            buffer = self._space.zeros()
+            # A ring of copies (ASGD's past gradients) is one row per copy, each laid out like the parameters.
+            copies = hypers[state.copies] if state.copies else None
+            buffer = self._space.zeros() if copies is None else self._space.zeros(copies).reshape(copies, -1)
             for group in self._groups:  # Adagrad's initial accumulator, Rprop's initial rates ...
-                buffer[group.start:group.stop] = self.rule.initial_value(
+                buffer[..., group.start:group.stop] = self.rule.initial_value(
                     state, group.hypers, self._initial_lr() * group.lr_scale)
             self._state[state.paddle] = buffer
         self._step_counts = np.zeros(len(params), dtype=np.int64)
@@ -167,9 +175,13 @@ class Optimizer:
                     params.append(p)
             lr_scale = check_real(f"parameters[{g}]['learning_rate']", group.get("learning_rate", 1.0), low=0.0)
             group_hypers = dict(hypers)
+            copies = {s.copies for s in self.rule.state if s.copies}
             for key, value in group.items():
                 if key in ("params", "learning_rate", "weight_decay"):
                     continue
+                if by_paddle_name.get(key) in copies:
+                    raise ValueError(f"parameter group {g} sets {key!r}, which sizes the optimizer's state and "
+                                     f"must be the same for every group")
                 if key not in by_paddle_name:
                     raise ValueError(f"parameter group {g} sets {key!r}, which {type(self).__name__} does not "
                                      f"take; a group may set learning_rate, weight_decay, "
@@ -274,6 +286,10 @@ class Optimizer:
 
     def _run_span(self, impl, group, start, stop, lr, step, epilogues):
         arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}
+        for state in self.rule.state:
+            if state.copies:  # the ring's row this step overwrites
+                slot = state.slot(HyperValues(group.hypers), step)
+                arrays[state.name] = self._kernel_buffers()[state.name][slot, start:stop]
         scalars = self.rule.step_constants(group.hypers, lr, step)
         chain = []
         for j, bound in enumerate(epilogues):
@@ -424,9 +440,9 @@ class Optimizer:
             raise KeyError(f"optimizer state_dict is missing {missing}")
         arrays = {k: np.asarray(getattr(state_dict[k], "_value", state_dict[k])) for k in self.state_names}
         for name, arr in arrays.items():
-            if arr.shape != (self._space.size,):
-                raise ValueError(f"state_dict[{name!r}] has shape {list(arr.shape)}, "
-                                 f"this optimizer holds {self._space.size} values")
+            if arr.shape != self._state[name].shape:
+                raise ValueError(f"state_dict[{name!r}] has shape {list(arr.shape)}, this optimizer's "
+                                 f"{name} has shape {list(self._state[name].shape)}")
         counts = np.asarray(state_dict["step_counts"], dtype=np.int64)
         if counts.shape != self._step_counts.shape:
             raise ValueError(f"state_dict['step_counts'] has {counts.size} entries, "

@@ -25,15 +25,16 @@ class AdamW(Optimizer):
                          hypers={"beta1": beta1, "beta2": beta2, "eps": epsilon, "decoupled": True})
 
 
-def split_by_decay(parameters, decides, exclude=False):
-    """Parameter groups split by ``decides(name)``: the parameters it rejects (with ``exclude=True``: the
-    ones it accepts) go into groups of their own with ``weight_decay`` 0."""
+def split_by_decay(parameters, decides, exclude=False, by_tensor=False):
+    """Parameter groups split by ``decides(name)`` (``by_tensor``: ``decides(parameter)``): the parameters
+    it rejects (with ``exclude=True``: the ones it accepts) go into groups of their own with ``weight_decay`` 0."""
     items = list(parameters)
     groups = items if items and all(isinstance(i, dict) for i in items) else [{"params": items}]
     split = []
     for group in groups:
-        decay = [p for p in group["params"] if bool(decides(p.name)) != exclude]
-        keep = [p for p in group["params"] if bool(decides(p.name)) == exclude]
+        verdicts = [bool(decides(p if by_tensor else p.name)) != exclude for p in group["params"]]
+        decay = [p for p, keeps in zip(group["params"], verdicts, strict=True) if keeps]
+        keep = [p for p, keeps in zip(group["params"], verdicts, strict=True) if not keeps]
         if decay:
             split.append({**group, "params": decay})
         if keep:

@@ -1,0 +1,16 @@
+"""``RAdam``: Paddle's signature over the ``radam`` rule."""
+
+from lasandbox.optimizer.optimizer import Optimizer
+from lasandbox.optimizer.registry import register
+
+
+@register("radam", momentum_argument="beta1")
+class RAdam(Optimizer):
+    """RAdam: Adam with a rectified adaptive step (plain bias-corrected momentum while ``rho_t <= 5``)."""
+
+    rule_name = "radam"
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, parameters=None,
+                 weight_decay=None, grad_clip=None, name=None, *, backend="auto"):
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+                         hypers={"beta1": beta1, "beta2": beta2, "eps": epsilon})
