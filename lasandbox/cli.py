@@ -1,4 +1,4 @@
-"""The ``lasandbox`` command: ``reproduce``, ``bench``, ``demo`` (and ``sweep`` when available)."""
+"""The ``lasandbox`` command: ``reproduce``, ``bench``, ``demo``, ``optimizers`` (and ``sweep`` when available)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ COMMANDS = {
     "reproduce": ("lasandbox.paper.runner", "regenerate the paper's figures (quick scale by default)"),
     "demo": ("lasandbox.demo", "LookAhead vs SGD/Adam on digits: table + loss curves"),
     "sweep": ("lasandbox.sweep.cli", "hyperparameter grids on dask.distributed with a resumable SQLite store"),
+    "optimizers": ("lasandbox.optimizer.listing", "the registered optimizers and their update rules"),
     "bench": (None, "benchmarks: 'bench kernels' (update kernels vs roofline, numpy, PyTorch)"),
 }
 

@@ -1,4 +1,4 @@
-"""``lasandbox demo``: an MLP on scikit-learn's digits with SGD, Adam and LookAhead over each.
+"""``lasandbox demo``: an MLP on scikit-learn's digits with registered optimizers and LookAhead over each.
 
 Prints a table of final train loss and test accuracy and saves a loss-curve
 figure (and the csv it plots) under ``figures/``.
@@ -18,25 +18,50 @@ from lasandbox.datasets import load_digits
 from lasandbox.training import mlp, train
 from lasandbox.utils.progress import progress
 
-CONFIGS = {
-    "SGD": lambda params: paddle.optimizer.Momentum(learning_rate=0.05, momentum=0.9, parameters=params),
-    "LookAhead(SGD)": lambda params: paddle.LookAhead(
-        paddle.optimizer.Momentum(learning_rate=0.05, momentum=0.9, parameters=params), alpha=0.8, k=5),
-    "Adam": lambda params: paddle.optimizer.Adam(learning_rate=0.003, parameters=params),
-    "LookAhead(Adam)": lambda params: paddle.LookAhead(
-        paddle.optimizer.Adam(learning_rate=0.003, parameters=params), alpha=0.5, k=5),
-}
+# name:learning rate of lasandbox.optimizer.registry entries; each runs alone and inside LookAhead.
+DEFAULT_OPTIMIZERS = "momentum:0.05,adam:0.003"
+LOOKAHEAD = {"alpha": 0.5, "k": 5}
 
 
-def run(epochs=20, seeds=2, out_dir="figures"):
+def parse_optimizers(text):
+    """``"momentum:0.05,adam:0.003"`` as ``[("momentum", 0.05), ...]``, names checked against the registry."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, lr = item.partition(":")
+        paddle.optimizer.registry.get(name)  # a ValueError listing the registered names
+        try:
+            pairs.append((name, float(lr)))
+        except ValueError:
+            raise ValueError(f"--optimizers wants name:learning_rate pairs, got {item!r}") from None
+    if not pairs:
+        raise ValueError("--optimizers names no optimizer")
+    return pairs
+
+
+def configs(optimizers=DEFAULT_OPTIMIZERS):
+    """``{label: make(parameters)}``: each optimizer alone and inside LookAhead(alpha 0.5, k 5)."""
+    out = {}
+    for name, lr in parse_optimizers(optimizers):
+        cls = paddle.optimizer.registry.get(name).cls.__name__
+
+        def make(params, name=name, lr=lr):
+            return paddle.optimizer.registry.make(name, params, lr)
+
+        out[f"{cls} lr {lr:g}"] = make
+        out[f"LookAhead({cls})"] = lambda params, make=make: paddle.LookAhead(make(params), **LOOKAHEAD)
+    return out
+
+
+def run(epochs=20, seeds=2, out_dir="figures", optimizers=DEFAULT_OPTIMIZERS):
     """Train every config for ``seeds`` seeds; returns {name: [History, ...]} and writes the figure."""
     split = load_digits()
-    results = {name: [] for name in CONFIGS}
-    jobs = [(name, seed) for seed in range(seeds) for name in CONFIGS]
+    chosen = configs(optimizers)
+    results = {name: [] for name in chosen}
+    jobs = [(name, seed) for seed in range(seeds) for name in chosen]
     for name, seed in progress(jobs, desc="demo"):
         paddle.seed(seed)
         model = mlp([64, 32, 10])
-        opt = CONFIGS[name](model.parameters())
+        opt = chosen[name](model.parameters())
         results[name].append(train(model, opt, split, epochs, batch_size=32, seed=seed))
     write_outputs(results, Path(out_dir))
     return results
@@ -74,9 +99,16 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", default="figures")
+    parser.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS,
+                        help=f"name:lr pairs of registered optimizers (lasandbox optimizers lists them); "
+                             f"default {DEFAULT_OPTIMIZERS}")
     args = parser.parse_args(argv)
+    try:
+        parse_optimizers(args.optimizers)
+    except ValueError as err:
+        parser.error(str(err))
     start = time.perf_counter()
-    results = run(args.epochs, args.seeds, args.out)
+    results = run(args.epochs, args.seeds, args.out, args.optimizers)
     print(f"\n{'optimizer':<18}{'train loss':>12}{'test acc':>10}")
     for name, runs in results.items():
         loss = np.mean([h.train_loss[-1] for h in runs])

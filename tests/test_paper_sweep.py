@@ -82,7 +82,8 @@ def test_a_list_of_grids_plans_their_union_without_duplicates():
     ({"hidden": ["16xa"]}, "hidden"),
     ({"hidden": ["064"]}, "write '064' as '64'"),
     ({"hidden": ["16x0"]}, "widths >= 1"),
-    ({"inner": ["lion"]}, "inner"),
+    ({"inner": ["lbfgs"]}, "inner"),
+    ({"inner": ["sgd"], "momentum": [0.5]}, "no momentum-like argument"),
     ("hidden=64,64", None),  # the comma lists two values: two one-layer configs, not a 64x64 net
 ])  # fmt: skip
 def test_bad_paper_run_grids_fail_before_anything_runs(grid, message):

@@ -183,7 +183,8 @@ def test_decay_milestones_follow_the_papers_schedule():
 @pytest.mark.parametrize(
     "kwargs, error",
     [
-        (dict(inner="rmsprop", lr=0.1), ValueError),
+        (dict(inner="lbfgs", lr=0.1), ValueError),
+        (dict(inner="sgd", lr=0.1, momentum=0.5), ValueError),
         (dict(inner="sgd", lr=0.0), ValueError),
         (dict(inner="sgd", lr=0.1, alpha=0.5), ValueError),
         (dict(inner="sgd", lr=0.1, alpha=1.5, k=5), ValueError),
@@ -193,7 +194,7 @@ def test_decay_milestones_follow_the_papers_schedule():
     ],
 )
 def test_optimizer_spec_rejects_bad_settings_with_a_named_error(kwargs, error):
-    with pytest.raises(error, match=r"inner|lr|alpha|k|polyak_start"):
+    with pytest.raises(error, match=r"inner|lr|alpha|k|polyak_start|momentum"):
         tr.OptimizerSpec("x", **kwargs)
 
 

@@ -105,8 +105,8 @@ def run(rule, chain, arrays, scalars, table=None):
                     device.partials, device.values, *[_segment_scalar(scalars[s]) for s in spec.scalars])
         elif table.num_chunks:
             kernel = getattr(module, f"{spec.name}_chunks")
-            _launch_blocks(kernel, table.num_chunks, module.THREADS, device.lo, device.hi, device.segment, device.partials,
-                           device.values, *[arrays[a] for a in spec.arrays],
+            _launch_blocks(kernel, table.num_chunks, module.THREADS, device.lo, device.hi, device.segment,
+                           device.partials, device.values, *[arrays[a] for a in spec.arrays],
                            *[_scalar(s, spec, scalars) for s in spec.scalars])
 
 

@@ -25,6 +25,14 @@ class Entry:
     momentum_argument: str | None
 
     @property
+    def has_momentum_state(self) -> bool:
+        """Whether the rule keeps a momentum buffer (what LookAhead's inner_state reset/pullback acts on)."""
+        from lasandbox.kernels import rules
+
+        state = rules.get(self.cls.rule_name).state
+        return bool(state) and state[0].momentum
+
+    @property
     def summary(self) -> str:
         doc = (self.cls.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else self.cls.__name__
@@ -75,13 +83,22 @@ def classes() -> dict:
     return {entry.cls.__name__: entry.cls for entry in _entries.values()}
 
 
-def make(name, parameters, learning_rate, *, momentum=None, weight_decay=None, backend="auto", **options):
-    """The optimizer ``name`` over ``parameters``; ``options`` are its own (Paddle's) keyword arguments."""
+def check_knobs(name, momentum=None):
+    """A ValueError for generic knobs ``name`` does not take (``momentum`` for SGD, say), before any run."""
     entry = get(name)
+    if momentum is not None and entry.momentum_argument is None:
+        raise ValueError(f"optimizer {name!r} has no momentum-like argument; momentum must be None (none)")
+    return entry
+
+
+def make(name, parameters, learning_rate, *, momentum=None, weight_decay=None, backend="auto", **options):
+    """The optimizer ``name`` over ``parameters``; ``options`` are its own (Paddle's) keyword arguments.
+
+    ``momentum`` sets the class's momentum-like argument (``Entry.momentum_argument``) and
+    ``weight_decay`` its weight decay; None keeps the class's default for either."""
+    entry = check_knobs(name, momentum)
     kwargs = dict(options)
     if momentum is not None:
-        if entry.momentum_argument is None:
-            raise ValueError(f"optimizer {name!r} has no momentum-like argument; momentum must be None")
         if entry.momentum_argument in kwargs:
             raise ValueError(f"give either momentum or {entry.momentum_argument!r} for optimizer {name!r}, not both")
         kwargs[entry.momentum_argument] = momentum

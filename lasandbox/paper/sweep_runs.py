@@ -25,12 +25,13 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from lasandbox.optimizer import registry
 from lasandbox.paper.training_runs import (
-    INNER_OPTIMIZERS,
     TASKS,
     OptimizerSpec,
     Protocol,
     RunResult,
+    inner_optimizers,
     load_task,
     run_training,
     single_threaded_blas,
@@ -45,10 +46,12 @@ METRICS = ("train_loss", "test_loss", "test_accuracy")
 _DEFAULT = Protocol()
 
 PARAMS = (
-    Param("inner", "choice", "momentum", "inner optimizer", choices=INNER_OPTIMIZERS),
+    Param("inner", "choice", "momentum", "inner optimizer (lasandbox.optimizer.registry)",
+          choices=inner_optimizers()),
     Param("lr", "float", 0.1, "base learning rate of the step-decay schedule", low=0.0, low_open=True),
-    Param("momentum", "float", 0.9, "heavy-ball coefficient (momentum only)", low=0.0, high=1.0, high_open=True),
-    Param("weight_decay", "float", None, "L2 (sgd, momentum, adam) or decoupled (adamw; none = 0.01) decay",
+    Param("momentum", "float", None, "the optimizer's momentum-like argument (heavy ball, or beta1); none = its "
+          "default", low=0.0, high=1.0, high_open=True, optional=True),
+    Param("weight_decay", "float", None, "the optimizer's weight decay (none = its default, e.g. adamw's 0.01)",
           low=0.0, optional=True),
     Param("alpha", "float", None, "Lookahead slow step size; none = the inner optimizer alone", low=0.0,
           high=1.0, optional=True),
@@ -105,6 +108,10 @@ def _check_config(config):
     if (config["alpha"] is None) != (config["k"] is None):
         raise GridError("alpha and k go together: give both (Lookahead) or neither (alpha=none k=none)")
     _parse_hidden(config["hidden"])
+    try:
+        registry.check_knobs(config["inner"], config["momentum"])
+    except ValueError as err:
+        raise GridError(str(err)) from None
 
 
 def _run_config(config, seed):

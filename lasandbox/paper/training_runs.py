@@ -28,7 +28,11 @@ from lasandbox.incubate import LookAhead
 from lasandbox.training import evaluate, mlp, train_epoch
 from lasandbox.utils.validation import check_choice, check_int, check_real
 
-INNER_OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+
+def inner_optimizers() -> tuple:
+    """The optimizers a run may use: every name of ``lasandbox.optimizer.registry``."""
+    return optim.registry.names()
+
 TASKS = ("digits", "mnist1d")
 # The paper's CIFAR schedule: lr x0.2 at epochs 60/120/160 of 200, i.e. 30/60/80 % of training [V-2nd].
 DECAY_FRACTIONS, DECAY_FACTOR = (0.3, 0.6, 0.8), 0.2
@@ -67,9 +71,10 @@ def load_task(name: str):
 class OptimizerSpec:
     """A method to train with.
 
-    ``inner``: sgd | momentum | adam | adamw, at ``lr`` (the schedule's base
-    rate) with ``momentum`` (momentum only) and ``weight_decay`` (L2 for
-    sgd/momentum/adam, decoupled for adamw). ``alpha``/``k`` set: wrap it in
+    ``inner``: a name of ``lasandbox.optimizer.registry``, at ``lr`` (the
+    schedule's base rate) with ``momentum`` (its momentum-like argument: heavy
+    ball, or beta1 of the Adam family) and ``weight_decay``; None keeps the
+    optimizer's own default (AdamW's 0.01, say). ``alpha``/``k`` set: wrap it in
     Lookahead. ``polyak_start`` set: also keep the uniform average of the
     iterates from that fraction of training on, and report that average.
     """
@@ -77,16 +82,18 @@ class OptimizerSpec:
     name: str
     inner: str
     lr: float
-    momentum: float = 0.9
+    momentum: float | None = None
     weight_decay: float | None = None
     alpha: float | None = None
     k: int | None = None
     polyak_start: float | None = None
 
     def __post_init__(self):
-        check_choice("inner", self.inner, INNER_OPTIMIZERS)
+        check_choice("inner", self.inner, inner_optimizers())
         check_real("lr", self.lr, low=0.0, low_open=True)
-        check_real("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        if self.momentum is not None:
+            check_real("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+            optim.registry.check_knobs(self.inner, self.momentum)
         if self.weight_decay is not None:
             check_real("weight_decay", self.weight_decay, low=0.0)
         if (self.alpha is None) != (self.k is None):
@@ -107,16 +114,8 @@ class OptimizerSpec:
 
 def build_optimizer(spec: OptimizerSpec, parameters, learning_rate, backend="cpu"):
     """The optimizer of ``spec`` over ``parameters``; ``learning_rate`` may be an LR scheduler."""
-    common = dict(parameters=parameters, backend=backend)
-    if spec.inner == "sgd":
-        inner = optim.SGD(learning_rate, weight_decay=spec.weight_decay, **common)
-    elif spec.inner == "momentum":
-        inner = optim.Momentum(learning_rate, spec.momentum, weight_decay=spec.weight_decay, **common)
-    elif spec.inner == "adam":
-        inner = optim.Adam(learning_rate, weight_decay=spec.weight_decay, **common)
-    else:
-        inner = optim.AdamW(learning_rate, weight_decay=0.01 if spec.weight_decay is None else spec.weight_decay,
-                            **common)
+    inner = optim.registry.make(spec.inner, parameters, learning_rate, momentum=spec.momentum,
+                                weight_decay=spec.weight_decay, backend=backend)
     if spec.is_lookahead:
         # slow_init='construction' is Algorithm 1's phi_0 = theta_0; Paddle's lazy default differs
         # only by the first step, and the paper's figures are the paper's algorithm.

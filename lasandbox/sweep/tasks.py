@@ -9,9 +9,11 @@ stored as null and flagged with ``diverged: true``.
 Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
 
 * ``digits-mlp`` / ``mnist1d-mlp``: an MLP (one hidden layer) trained on
-  scikit-learn's digits / MNIST-1D with ``optimizer`` (sgd | momentum | adam
-  | adamw), wrapped in LookAhead(alpha, k) unless ``alpha=none``. ``momentum``
-  is the heavy-ball coefficient for ``momentum`` and beta1 for Adam/AdamW.
+  scikit-learn's digits / MNIST-1D with ``optimizer`` (any name of
+  ``lasandbox.optimizer.registry``), wrapped in LookAhead(alpha, k) unless
+  ``alpha=none``. ``momentum`` sets the optimizer's momentum-like argument
+  (heavy ball for ``momentum``, beta1 for the Adam family) and ``weight_decay``
+  its decay; ``none`` keeps the optimizer's defaults (AdamW's 0.01, say).
   Metrics: ``train_loss``, ``test_loss``, ``test_accuracy`` per epoch;
   ``final_loss`` (train loss after the last epoch), ``final_test_loss``,
   ``final_test_accuracy``, ``best_test_accuracy``.
@@ -121,16 +123,22 @@ def finite_or_none(value):
 
 # ----------------------------------------------------------------------------------------------- MLP tasks
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+def _optimizer_names():
+    from lasandbox.optimizer import registry
+
+    return registry.names()
 
 
 def _mlp_params(hidden, batch_size):
     return (
-        Param("optimizer", "choice", "momentum", "inner optimizer", choices=OPTIMIZERS),
+        Param("optimizer", "choice", "momentum", "inner optimizer (lasandbox.optimizer.registry)",
+              choices=_optimizer_names()),
         Param("lr", "float", 0.05, "learning rate of the inner optimizer", low=0.0, low_open=True),
-        Param("momentum", "float", 0.9, "heavy-ball coefficient (momentum) or beta1 (adam, adamw); unused by sgd",
-              low=0.0, high=1.0, high_open=True),
-        Param("weight_decay", "float", 0.0, "L2 (sgd, momentum, adam) or decoupled (adamw) weight decay", low=0.0),
+        Param("momentum", "float", None, "the optimizer's momentum-like argument (momentum, or beta1 of the Adam "
+              "family; registry.Entry.momentum_argument); none = its default", low=0.0, high=1.0, high_open=True,
+              optional=True),
+        Param("weight_decay", "float", None, "the optimizer's weight decay (L2, or decoupled for adamw/lamb/lion); "
+              "none = its default", low=0.0, optional=True),
         Param("alpha", "float", 0.5, "LookAhead slow-weight step size; none = inner optimizer alone", low=0.0,
               high=1.0, low_open=True, optional=True),
         Param("k", "int", 5, "LookAhead inner steps per sync", low=1),
@@ -148,9 +156,15 @@ def _mlp_params(hidden, batch_size):
 
 
 def _check_mlp_config(config):
-    if config["inner_state"] != "keep" and config["alpha"] is not None and config["optimizer"] == "sgd":
-        raise GridError(f"inner_state={config['inner_state']!r} needs an optimizer with momentum "
-                        "(momentum, adam, adamw), not sgd")
+    from lasandbox.optimizer import registry
+
+    try:
+        entry = registry.check_knobs(config["optimizer"], config["momentum"])
+    except ValueError as err:
+        raise GridError(str(err)) from None
+    if config["inner_state"] != "keep" and config["alpha"] is not None and not entry.has_momentum_state:
+        raise GridError(f"inner_state={config['inner_state']!r} needs an optimizer with a momentum buffer, "
+                        f"not {config['optimizer']}")
 
 
 @functools.lru_cache(maxsize=4)
@@ -164,17 +178,9 @@ def _load_split(dataset):
 def _make_optimizer(config, parameters):
     import lasandbox as paddle
 
-    name, lr, beta = config["optimizer"], config["lr"], config["momentum"]
-    decay = config["weight_decay"] or None
-    common = {"learning_rate": lr, "parameters": parameters, "weight_decay": decay, "backend": config["backend"]}
-    if name == "sgd":
-        inner = paddle.optimizer.SGD(**common)
-    elif name == "momentum":
-        inner = paddle.optimizer.Momentum(momentum=beta, **common)
-    elif name == "adam":
-        inner = paddle.optimizer.Adam(beta1=beta, **common)
-    else:
-        inner = paddle.optimizer.AdamW(beta1=beta, **{**common, "weight_decay": config["weight_decay"]})
+    inner = paddle.optimizer.registry.make(config["optimizer"], parameters, config["lr"],
+                                           momentum=config["momentum"], weight_decay=config["weight_decay"],
+                                           backend=config["backend"])
     if config["alpha"] is None:
         return inner
     return paddle.LookAhead(inner, alpha=config["alpha"], k=config["k"], slow_init=config["slow_init"],
