@@ -256,3 +256,18 @@ def test_zero_dimensional_results_hold_arrays():
     for result in (paddle.abs(x), x * x, paddle.exp(x), paddle.matmul(paddle.to_tensor([1.0, 2.0]),
                                                                       paddle.to_tensor([3.0, 4.0]))):
         assert isinstance(result.numpy(), np.ndarray) and result.shape == []
+
+
+def test_no_grad_decorator_is_reentrant():
+    # One decorated function running inside itself (LookAhead.apply over a nested LookAhead) must
+    # leave recording on afterwards.
+    from lasandbox.autograd.engine import is_grad_enabled, no_grad
+
+    @no_grad()
+    def nested(depth):
+        assert not is_grad_enabled()
+        if depth:
+            nested(depth - 1)
+
+    nested(3)
+    assert is_grad_enabled()

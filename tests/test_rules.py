@@ -3,9 +3,10 @@
 Parity: the cpu backend (serial and parallel sizes, plain and with the fused
 Lookahead sync) reproduces the numpy reference to the bit; the cuda backend
 (the simulator in CI, a real GPU under ``-m gpu``) to the bit on the simulator,
-to float32 rounding on a GPU and for rules with reductions (summed as a tree). Also: the reference itself (the element function
-run as plain Python on scalars), the derived public functions and their input
-checks, the byte counts, and that editing a rule's source takes effect.
+to float32 rounding on a GPU and for rules with reductions (summed as a tree).
+Also: the reference itself (the element function run as plain Python on
+scalars), the derived public functions and their input checks, the byte
+counts, and that editing a rule's source takes effect.
 """
 
 from __future__ import annotations

@@ -22,30 +22,36 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "grad_enabled", True)
 
 
-class no_grad(contextlib.ContextDecorator):
+class _GradMode(contextlib.ContextDecorator):
+    """Set graph recording on or off inside the block; re-entrant, because one decorated function
+    (``LookAhead.apply`` over a nested LookAhead) may run inside itself: each entry keeps its own
+    previous state on a stack."""
+
+    enabled = False
+
+    def __init__(self):
+        self._previous = []
+
+    def __enter__(self):
+        self._previous.append(is_grad_enabled())
+        _state.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self._previous.pop()
+        return False
+
+
+class no_grad(_GradMode):
     """Context manager / decorator that records no graph (like ``paddle.no_grad``)."""
 
-    def __enter__(self):
-        self._previous = is_grad_enabled()
-        _state.grad_enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        _state.grad_enabled = self._previous
-        return False
+    enabled = False
 
 
-class enable_grad(contextlib.ContextDecorator):
+class enable_grad(_GradMode):
     """Re-enable graph recording inside a ``no_grad`` block."""
 
-    def __enter__(self):
-        self._previous = is_grad_enabled()
-        _state.grad_enabled = True
-        return self
-
-    def __exit__(self, *exc):
-        _state.grad_enabled = self._previous
-        return False
+    enabled = True
 
 
 def _topological_order(root):
