@@ -262,16 +262,36 @@ def test_state_dict_roundtrip_and_rejects_bad_state():
     opt = paddle.optimizer.Adam(0.1, parameters=params)
     run(opt, params, steps=3)
     state = opt.state_dict()
+    # Paddle's layout: one Tensor per accumulator per parameter, the step count in the beta pows.
+    assert list(state)[:3] == ["param_0_moment1_0", "param_1_moment1_0", "param_2_moment1_0"]
+    assert state["param_0_beta1_pow_acc_0"].numpy().tolist() == [np.float32(np.float32(0.9) ** 4)]
     other_params = make_params()
     other = paddle.optimizer.Adam(0.1, parameters=other_params)
-    with pytest.raises(ValueError, match="moment2"):
-        other.set_state_dict(dict(state, moment2=np.zeros(5, np.float32)))
+    with pytest.raises(ValueError, match="param_1_moment2_0"):
+        other.set_state_dict(dict(state, param_1_moment2_0=np.zeros(5, np.float32)))
     assert not other._state["moment1"].any()
-    with pytest.raises(KeyError, match="step_counts"):
-        other.set_state_dict({"moment1": state["moment1"], "moment2": state["moment2"]})
+    with pytest.raises(KeyError, match="beta2_pow_acc"):
+        other.set_state_dict({k: v for k, v in state.items() if "beta2_pow" not in k})
+    with pytest.raises(ValueError, match="match no parameter"):
+        other.set_state_dict(dict(state, not_a_parameter_moment1_0=np.zeros(3, np.float32)))
+    assert not other._state["moment1"].any() and not other._step_counts.any()
     other.set_state_dict(state)
     np.testing.assert_array_equal(other._state["moment2"], opt._state["moment2"])
     assert other._step_counts.tolist() == [3, 3, 3]
+
+
+def test_state_dict_of_the_earlier_flat_layout_still_loads():
+    params = make_params()
+    opt = paddle.optimizer.Adam(0.1, parameters=params)
+    run(opt, params, steps=2)
+    flat = {"moment1": opt.state_buffer("moment1").copy(), "moment2": opt.state_buffer("moment2").copy(),
+            "step_counts": np.array([2, 2, 2]), "num_values": opt.flat_parameters().size}
+    other = paddle.optimizer.Adam(0.1, parameters=make_params())
+    with pytest.raises(ValueError, match="moment2"):
+        other.set_state_dict(dict(flat, moment2=np.zeros(5, np.float32)))
+    other.set_state_dict(flat)
+    np.testing.assert_array_equal(other.state_buffer("moment2"), opt.state_buffer("moment2"))
+    assert other._step_counts.tolist() == [2, 2, 2]
 
 
 def test_backend_is_fixed_at_construction():

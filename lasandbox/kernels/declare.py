@@ -120,6 +120,31 @@ class State:
 
 
 @dataclass(frozen=True)
+class Counter:
+    """A Paddle accumulator that holds a function of a parameter's step count, not an array the kernel
+    updates: Adam's ``beta1_pow_acc`` is ``beta1^(t+1)`` after ``t`` steps. lasandbox keeps the count;
+    ``value(h, t)`` writes Paddle's accumulator, and reading one back finds the smallest ``t`` whose
+    value matches (``monotone="decreasing"``: powers; ``"identity"``: the count itself, ASGD's ``m``).
+
+    ``shape``: ``"one"`` (a [1] tensor) or ``"param"`` (Paddle keeps NAdam's and RAdam's at the
+    parameter's shape, every element equal).
+    """
+
+    paddle: str
+    value: object
+    shape: str = "one"
+    dtype: str = "float32"
+    monotone: str = "decreasing"
+
+
+def power_counter(paddle, hyper, offset=0, shape="one"):
+    """``hyper^(t + offset)`` in Paddle's float32 accumulator (``offset=1``: Adam's, which starts at beta)."""
+    from lasandbox.kernels import hostmath
+
+    return Counter(paddle, lambda h, t: hostmath.power(getattr(h, hyper), t + offset), shape=shape)
+
+
+@dataclass(frozen=True)
 class Pass:
     """One sweep over the elements: ``fn(<arrays>, <segment values>, <scalars>) -> (<writes>, <reductions>)``."""
 
@@ -163,6 +188,9 @@ class Rule:
     # PyTorch's version of the rule, for the benchmark: {"optimizer": "Adam", "kwargs": {...},
     # "state": {our state name: torch's state key}}; None when torch has none.
     torch: dict | None = None
+    # Paddle's accumulators in the order Paddle creates them (its state_dict order): state arrays by
+    # their Paddle names, and Counters for those Paddle derives from the step count. Empty: the states.
+    paddle_accumulators: tuple = ()
     # filled in by __post_init__
     arrays: tuple = field(init=False)
     scalar_names: tuple = field(init=False)
@@ -188,6 +216,14 @@ class Rule:
     @property
     def state_names(self) -> tuple:
         return tuple(s.name for s in self.state)
+
+    @property
+    def paddle_layout(self) -> tuple:
+        """Paddle's accumulators in creation order: State objects and Counters."""
+        if not self.paddle_accumulators:
+            return self.state
+        by_name = {s.paddle: s for s in self.state}
+        return tuple(by_name[a] if isinstance(a, str) else a for a in self.paddle_accumulators)
 
     @property
     def segmented(self) -> bool:
@@ -341,6 +377,13 @@ def _check_declaration(rule: Rule) -> None:
                                          or state.slot is None):
             raise ValueError(f"rule {rule.name!r}: state {state.name!r} has copies={state.copies!r}, which must "
                              f"name an int hyperparameter, and needs slot(h, step)")
+    if rule.paddle_accumulators:
+        listed = [a for a in rule.paddle_accumulators if isinstance(a, str)]
+        if sorted(listed) != sorted(s.paddle for s in rule.state):
+            raise ValueError(f"rule {rule.name!r}: paddle_accumulators must list every state's Paddle name once, "
+                             f"got {listed}")
+        if rule.uses_step and not any(isinstance(a, Counter) for a in rule.paddle_accumulators):
+            raise ValueError(f"rule {rule.name!r} counts steps: paddle_accumulators needs a Counter to carry them")
     for name in rule.bool_scalars:
         if name not in rule.scalar_names:
             raise ValueError(f"rule {rule.name!r}: bool scalar {name!r} is not an argument of any pass")

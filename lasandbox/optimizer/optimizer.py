@@ -24,6 +24,7 @@ import numpy as np
 
 from lasandbox.autograd.engine import no_grad
 from lasandbox.autograd.tensor import Tensor
+from lasandbox.optimizer import paddle_state
 from lasandbox.optimizer.flat import DeviceMirror, FlatSpace
 from lasandbox.optimizer.lr import LRScheduler
 from lasandbox.optimizer.regularizer import weight_decay_coeff
@@ -425,17 +426,31 @@ class Optimizer:
 
     # ----------------------------------------------------------------- state
     def state_dict(self):
-        """Copies of the optimizer state (flat buffers), step counts and scheduler state."""
-        state = {name: self.state_buffer(name).copy() for name in self.state_names}
-        state["step_counts"] = self._step_counts.copy()
-        state["num_values"] = self._space.size
+        """The state in Paddle's layout: one Tensor per accumulator per parameter that has stepped
+        (``linear_0.w_0_moment1_0`` ...; step counts as Paddle's ``beta_pow`` accumulators), plus
+        ``LR_Scheduler``. ``paddle.Optimizer.set_state_dict`` reads it, and this reads Paddle's."""
+        state = paddle_state.export(self)
         if isinstance(self._learning_rate, LRScheduler):
-            state["LR_Scheduler"] = self._learning_rate.state_dict()
+            state[paddle_state.LR_SCHEDULER] = self._learning_rate.state_dict()
         return state
 
     def set_state_dict(self, state_dict):
-        """Restore a ``state_dict()``; everything is checked before anything is written."""
-        missing = [k for k in (*self.state_names, "step_counts") if k not in state_dict]
+        """Restore a ``state_dict()`` (Paddle's layout, or lasandbox's earlier flat one); everything is
+        checked before anything is written."""
+        if paddle_state.is_legacy(state_dict):
+            buffers, counts = self._parse_flat(state_dict)
+        else:
+            buffers, counts = paddle_state.parse(self, state_dict)
+        for name, array in buffers.items():
+            self._state[name][...] = array
+            if self._mirror:
+                self._mirror.upload_state(name, self._state[name])
+        self._step_counts[...] = counts
+        if paddle_state.LR_SCHEDULER in state_dict and isinstance(self._learning_rate, LRScheduler):
+            self._learning_rate.set_state_dict(state_dict[paddle_state.LR_SCHEDULER])
+
+    def _parse_flat(self, state_dict):
+        missing = [k for k in self.state_names if k not in state_dict]
         if missing:
             raise KeyError(f"optimizer state_dict is missing {missing}")
         arrays = {k: np.asarray(getattr(state_dict[k], "_value", state_dict[k])) for k in self.state_names}
@@ -443,16 +458,10 @@ class Optimizer:
             if arr.shape != self._state[name].shape:
                 raise ValueError(f"state_dict[{name!r}] has shape {list(arr.shape)}, this optimizer's "
                                  f"{name} has shape {list(self._state[name].shape)}")
-        counts = np.asarray(state_dict["step_counts"], dtype=np.int64)
+        counts = np.asarray(getattr(state_dict["step_counts"], "_value", state_dict["step_counts"]), dtype=np.int64)
         if counts.shape != self._step_counts.shape:
             raise ValueError(f"state_dict['step_counts'] has {counts.size} entries, "
                              f"this optimizer has {self._step_counts.size} parameters")
-        for name, arr in arrays.items():
-            self._state[name][...] = arr
-            if self._mirror:
-                self._mirror.upload_state(name, self._state[name])
-        self._step_counts[...] = counts
-        if "LR_Scheduler" in state_dict and isinstance(self._learning_rate, LRScheduler):
-            self._learning_rate.set_state_dict(state_dict["LR_Scheduler"])
+        return arrays, counts
 
     set_dict = set_state_dict

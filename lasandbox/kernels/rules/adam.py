@@ -12,7 +12,7 @@ lasandbox rounds each operation, so results agree to about one float32 ulp.
 """
 
 from lasandbox.kernels import hostmath as hm
-from lasandbox.kernels.declare import Hyper, Pass, Rule, State
+from lasandbox.kernels.declare import Hyper, Pass, Rule, State, power_counter
 from lasandbox.kernels.rulemath import sqrt
 
 
@@ -58,4 +58,6 @@ RULE = Rule(
     examples=({}, {"beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "weight_decay": 0.01},
               {"beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "weight_decay": 0.01, "decoupled": True}),
     torch={"optimizer": "Adam", "kwargs": {}, "state": {"m": "exp_avg", "v": "exp_avg_sq"}},
+    paddle_accumulators=("moment1", "moment2", power_counter("beta1_pow_acc", "beta1", offset=1),
+                         power_counter("beta2_pow_acc", "beta2", offset=1)),
 )

@@ -2,7 +2,7 @@
 ``param -= (lr/(1-beta1^t)) * (m/u)`` (epsilon inside the max, no square root)."""
 
 from lasandbox.kernels import hostmath as hm
-from lasandbox.kernels.declare import Hyper, Pass, Rule, State
+from lasandbox.kernels.declare import Hyper, Pass, Rule, State, power_counter
 from lasandbox.kernels.rulemath import absolute, maximum
 
 
@@ -36,4 +36,5 @@ RULE = Rule(
     reference="Paddle's Adamax (python/paddle/optimizer/adamax.py; phi adamax kernel).",
     examples=({}, {"beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.05}),
     torch={"optimizer": "Adamax", "kwargs": {}, "state": {"moment": "exp_avg", "inf_norm": "exp_inf"}},
+    paddle_accumulators=("moment", "inf_norm", power_counter("beta1_pow_acc", "beta1", offset=1)),
 )

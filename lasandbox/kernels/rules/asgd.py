@@ -8,7 +8,7 @@ before it enters the ring, as Paddle does.
 """
 
 from lasandbox.kernels import hostmath as hm
-from lasandbox.kernels.declare import Hyper, Pass, Rule, State
+from lasandbox.kernels.declare import Counter, Hyper, Pass, Rule, State
 
 
 def update(param, grad, d, y, lr_over_n, l2):
@@ -45,4 +45,5 @@ RULE = Rule(
     reference="Paddle's ASGD (python/paddle/optimizer/asgd.py; phi asgd kernel).",
     examples=({}, {"batch_num": 3, "weight_decay": 0.05}),
     torch=None,  # torch.optim.ASGD is Polyak-averaged SGD, a different rule
+    paddle_accumulators=("d", "y", Counter("m", lambda h, t: t, dtype="int64", monotone="identity")),
 )

@@ -10,7 +10,7 @@ applies ``param -= (lr*ratio)*r``.
 """
 
 from lasandbox.kernels import hostmath as hm
-from lasandbox.kernels.declare import Hyper, Pass, Rule, SegmentStep, State
+from lasandbox.kernels.declare import Hyper, Pass, Rule, SegmentStep, State, power_counter
 from lasandbox.kernels.rulemath import select, sqrt
 
 
@@ -69,4 +69,6 @@ RULE = Rule(
     examples=({}, {"weight_decay": 0.1, "beta1": 0.8}, {"weight_decay": 0.0, "always_adapt": True},
               {"weight_decay": 0.0}),
     torch=None,  # PyTorch has no Lamb
+    paddle_accumulators=("moment1", "moment2", power_counter("beta1_pow_acc", "beta1", offset=1),
+                         power_counter("beta2_pow_acc", "beta2", offset=1)),
 )

@@ -10,7 +10,7 @@ At step ``t``: ``w = (0.96^t)^momentum_decay``, ``mu_t = beta1*(1 - 0.5*w)``,
 import math
 
 from lasandbox.kernels import hostmath as hm
-from lasandbox.kernels.declare import Hyper, Pass, Rule, State
+from lasandbox.kernels.declare import Counter, Hyper, Pass, Rule, State, power_counter
 from lasandbox.kernels.rulemath import sqrt
 
 
@@ -74,4 +74,8 @@ RULE = Rule(
     reference="Paddle's NAdam (python/paddle/optimizer/nadam.py; phi nadam kernel).",
     examples=({}, {"beta1": 0.8, "momentum_decay": 0.1, "weight_decay": 0.05}),
     torch={"optimizer": "NAdam", "kwargs": {}, "state": {"m": "exp_avg", "v": "exp_avg_sq"}},
+    paddle_accumulators=(Counter("momentum_decay_pow", lambda h, t: hm.power(_DECAY_BASE, t), shape="param"),
+                         power_counter("beta2_pow", "beta2", shape="param"),
+                         Counter("mu_product", lambda h, t: _mu_product(h.beta1, h.momentum_decay, t),
+                                 shape="param"), "moment1", "moment2"),
 )

@@ -10,7 +10,7 @@ rectified: ``param -= ((lr*m_hat)*r_t) * (sqrt(1-beta2^t) / (sqrt(v) + eps))``, 
 import math
 
 from lasandbox.kernels import hostmath as hm
-from lasandbox.kernels.declare import Hyper, Pass, Rule, State
+from lasandbox.kernels.declare import Counter, Hyper, Pass, Rule, State, power_counter
 from lasandbox.kernels.rulemath import sqrt
 
 
@@ -75,4 +75,7 @@ RULE = Rule(
     reference="Paddle's RAdam (python/paddle/optimizer/radam.py; phi radam kernel).",
     examples=({}, {"beta2": 0.9, "weight_decay": 0.05}),
     torch={"optimizer": "RAdam", "kwargs": {}, "state": {"m": "exp_avg", "v": "exp_avg_sq"}},
+    paddle_accumulators=(power_counter("beta1_pow", "beta1", shape="param"),
+                         power_counter("beta2_pow", "beta2", shape="param"),
+                         Counter("rho", lambda h, t: _rho(h.beta2, t), shape="param"), "moment1", "moment2"),
 )

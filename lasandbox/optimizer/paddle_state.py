@@ -1,0 +1,177 @@
+"""An optimizer's state in Paddle's ``state_dict`` layout, both ways.
+
+Paddle keeps one tensor per accumulator per parameter, named
+``<param name>_[<optimizer name>_]<accumulator>_<n>`` (``linear_0.w_0_moment1_0``),
+in the order it creates them (all ``moment1`` first, then all ``moment2`` ...),
+plus ``LR_Scheduler`` when the learning rate is a scheduler. A parameter gets
+accumulators at its first step, so a fresh optimizer's state_dict is empty.
+Some accumulators are functions of the step count (Adam's ``beta1_pow_acc``);
+the rule declares them (``declare.Counter``), lasandbox writes them from its
+per-parameter counts and reads the counts back from them.
+
+Files in lasandbox's earlier flat layout (``moment1``: one flat array,
+``step_counts``) are still read.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from lasandbox.autograd.tensor import Tensor
+
+LR_SCHEDULER = "LR_Scheduler"
+MAX_COUNT = 2**40
+
+
+def _declare():
+    from lasandbox.kernels import declare
+
+    return declare
+
+
+def _prefix(optimizer):
+    return f"{optimizer._name}_" if optimizer._name else ""
+
+
+def _name(param, index):
+    """A parameter's name in the file; an unnamed one (``Parameter(array)``) is named by its position."""
+    return param.name or f"param_{index}"
+
+
+def _group_of(optimizer):
+    groups = {}
+    for group in optimizer._groups:
+        for i in group.indices:
+            groups[i] = group
+    return groups
+
+
+def _value_of(accumulator, optimizer, i, group, count):
+    declare = _declare()
+    space = optimizer._space
+    param = space.params[i]
+    start, stop = space.range_of(i)
+    if isinstance(accumulator, declare.State):
+        buffer = optimizer.state_buffer(accumulator.paddle)
+        if accumulator.copies:
+            return buffer[:, start:stop].reshape((buffer.shape[0], *param.shape)).copy()
+        return buffer[start:stop].reshape(param.shape).copy()
+    value = accumulator.value(declare.HyperValues(group.hypers), count)
+    shape = param.shape if accumulator.shape == "param" else (1,)
+    return np.full(shape, value, dtype=np.dtype(accumulator.dtype))
+
+
+def export(optimizer) -> dict:
+    """Paddle's layout of ``optimizer``'s state (Tensors named by their keys, as ``paddle.save`` expects)."""
+    groups, counts, prefix = _group_of(optimizer), optimizer._step_counts, _prefix(optimizer)
+    state = {}
+    for accumulator in optimizer.rule.paddle_layout:
+        for i, param in enumerate(optimizer._space.params):
+            if counts[i] == 0:  # Paddle has no accumulators for a parameter that never stepped
+                continue
+            key = f"{_name(param, i)}_{prefix}{accumulator.paddle}_0"
+            state[key] = Tensor(_value_of(accumulator, optimizer, i, groups[i], int(counts[i])), name=key)
+    return state
+
+
+def is_legacy(state_dict) -> bool:
+    return "step_counts" in state_dict
+
+
+def parse(optimizer, state_dict):
+    """``(state buffers by Paddle name, step counts)`` read from Paddle's layout, checked whole; nothing
+    of ``optimizer`` is changed."""
+    declare = _declare()
+    groups, prefix = _group_of(optimizer), _prefix(optimizer)
+    space = optimizer._space
+    buffers = {name: optimizer.state_buffer(name).copy() for name in optimizer.state_names}
+    counts = optimizer._step_counts.copy()
+    keys = [k for k in state_dict if k != LR_SCHEDULER]
+    names = _names_in_file(optimizer, keys, prefix)
+    used = set()
+    for i, param in enumerate(space.params):
+        found = {}
+        for accumulator in optimizer.rule.paddle_layout:
+            pattern = re.compile(rf"^{re.escape(names[i])}_(?:{re.escape(prefix)})?"
+                                 rf"{re.escape(accumulator.paddle)}_\d+$")
+            matches = [k for k in keys if pattern.match(k)]
+            if len(matches) > 1:
+                raise ValueError(f"optimizer state_dict holds {matches} for {names[i]}: one of each is expected")
+            if matches:
+                found[accumulator.paddle] = (accumulator, matches[0])
+        if not found:
+            continue  # this parameter had not stepped when the state was saved
+        missing = [a.paddle for a in optimizer.rule.paddle_layout if a.paddle not in found]
+        if missing:
+            raise KeyError(f"optimizer state_dict has {sorted(k for _, k in found.values())} for {names[i]} but "
+                           f"not its {missing}")
+        start, stop = space.range_of(i)
+        count = None
+        for accumulator, key in found.values():
+            used.add(key)
+            value = np.asarray(getattr(state_dict[key], "_value", state_dict[key]))
+            if isinstance(accumulator, declare.State):
+                shape = (buffers[accumulator.paddle].shape[0], *param.shape) if accumulator.copies else param.shape
+                if value.shape != tuple(shape):
+                    raise ValueError(f"state_dict[{key!r}] has shape {list(value.shape)}; {names[i]} needs "
+                                     f"{list(shape)}")
+                target = buffers[accumulator.paddle]
+                if accumulator.copies:
+                    target[:, start:stop] = value.reshape(target.shape[0], -1)
+                else:
+                    target[start:stop] = value.ravel()
+            elif count is None:
+                count = _count_from(accumulator, declare.HyperValues(groups[i].hypers), value, key)
+        counts[i] = count if count is not None else max(1, counts[i])
+    unknown = [k for k in keys if k not in used]
+    if unknown:
+        raise ValueError(f"optimizer state_dict has entries {unknown[:3]}{'...' if len(unknown) > 3 else ''} that "
+                         f"match no parameter and accumulator of this {type(optimizer).__name__} (the parameters' "
+                         f"names and the optimizer's name must be those it was saved with)")
+    return buffers, counts
+
+
+def _names_in_file(optimizer, keys, prefix):
+    """The parameter names the file uses: ours, or, when none of ours occurs (a model built again in the
+    same process gets new unique names, ``linear_3`` for ``linear_0``), the file's names in the order of its
+    first accumulator's entries, taken position by position when their count matches our parameters'."""
+    params = optimizer._space.params
+    own = [_name(p, i) for i, p in enumerate(params)]
+    if not keys or any(k.startswith(f"{name}_") for name in own for k in keys):
+        return own
+    first = optimizer.rule.paddle_layout[0].paddle if optimizer.rule.paddle_layout else None
+    suffix = re.compile(rf"_(?:{re.escape(prefix)})?{re.escape(first)}_\d+$") if first else None
+    ordered = [suffix.sub("", k) for k in keys if suffix and suffix.search(k)]
+    if len(ordered) != len(params):
+        return own  # nothing matches: parse() reports the unknown entries
+    return ordered
+
+
+def _count_from(counter, hypers, value, key):
+    """The step count whose accumulator value Paddle stored (the smallest, if the value no longer changes)."""
+    stored = value.ravel()[0]
+    if counter.monotone == "identity":
+        return int(stored)
+    target = np.float32(stored)
+
+    def at(t):
+        return np.float32(counter.value(hypers, t))
+
+    high = 1
+    while at(high) > target:
+        high *= 2
+        if high > MAX_COUNT:
+            raise ValueError(f"state_dict[{key!r}] = {target!r} is not a value this accumulator reaches")
+    low = 0
+    while low < high:  # the smallest t with at(t) <= target (the values do not increase with t)
+        middle = (low + high) // 2
+        if at(middle) <= target:
+            high = middle
+        else:
+            low = middle + 1
+    if at(low) != target:
+        raise ValueError(f"state_dict[{key!r}] = {target!r} is no step count's value of this accumulator with "
+                         f"these hyperparameters (it was saved with others?)")
+    return low
