@@ -17,7 +17,8 @@ interpolates inner state buffers at each sync (the authors' code's
 momentum buffer); ``alpha`` and ``k`` may be schedules (callables of the sync
 index); ``slow_weights()`` evaluates with the slow weights; ``sync()``
 synchronises by hand; ``state_dict()`` holds everything needed to resume
-bit-identically.
+bit-identically; ``nonfinite="raise"|"skip"`` keeps one bad batch (an inf or
+NaN gradient) from reaching the fast and, at the next sync, the slow weights.
 
 LookAhead talks to its inner optimizer only through the public protocol
 (``lasandbox.optimizer.protocol``) and implements it too, so the inner
@@ -32,6 +33,7 @@ import contextlib
 import numpy as np
 
 from lasandbox.autograd.engine import no_grad
+from lasandbox.optimizer.optimizer import NONFINITE_POLICIES
 from lasandbox.optimizer.protocol import is_step_target, missing_methods
 from lasandbox.utils.validation import check_choice, check_int, check_real
 
@@ -49,7 +51,7 @@ class LookAhead:
     """Wrap ``inner_optimizer`` with Lookahead (Zhang et al. 2019), Paddle's semantics by default."""
 
     def __init__(self, inner_optimizer, alpha=0.5, k=5, name=None, *, slow_init="first_step",
-                 inner_state="keep", pullback_states=None):
+                 inner_state="keep", pullback_states=None, nonfinite="propagate"):
         if not is_step_target(inner_optimizer):
             missing = missing_methods(inner_optimizer)
             raise TypeError(
@@ -61,6 +63,8 @@ class LookAhead:
         self.alpha = None if callable(alpha) else check_real("alpha", alpha, low=0.0, high=1.0)
         self.k = None if callable(k) else check_int("k", k, low=1)
         self.slow_init = check_choice("slow_init", slow_init, SLOW_INITS)
+        self.nonfinite = check_choice("nonfinite", nonfinite, NONFINITE_POLICIES)
+        self.skipped_steps = 0
         self.inner_state = check_choice("inner_state", inner_state, INNER_STATE_POLICIES)
         self.pullback_states = self._check_pullback_states(inner_optimizer, inner_state, pullback_states)
         self.inner_optimizer = inner_optimizer
@@ -185,34 +189,48 @@ class LookAhead:
             self._slow[...] = fresh
 
     # -------------------------------------------------------------- stepping
+    def first_nonfinite(self, selection):
+        return self.inner_optimizer.first_nonfinite(selection)
+
+    def refuse_nonfinite(self, selection, policy, step):
+        return self.inner_optimizer.refuse_nonfinite(selection, policy, step)
+
     @no_grad()
     def apply(self, selection, epilogues=()):
         """One Lookahead step: an inner step, fused with the sync every k-th time, then ``epilogues``
-        (an outer loop's, e.g. the outer sync of a nested Lookahead)."""
+        (an outer loop's, e.g. the outer sync of a nested Lookahead). A step the policy ``nonfinite``
+        (here or the inner optimizer's) skips is not counted: it moves neither the slow weights nor
+        the cycle. Returns whether the step happened."""
         k = self.current_k()
         sync_now = self._since_sync + 1 >= k
         alpha = self.current_alpha() if sync_now else None  # checked before anything changes
         inner = self.inner_optimizer
+        if selection and self.refuse_nonfinite(selection, self.nonfinite, self._global_step + 1):
+            self.skipped_steps += 1
+            return False
         if self._slow is None:
             # Paddle: at step 1 the slow weights are the fast weights after the inner update.
-            inner.apply(selection, epilogues)
+            if selection and not inner.apply(selection, epilogues):
+                return False
             self._slow = inner.new_buffer()
             if sync_now:
                 self._sync_alone(alpha)
         elif sync_now:
             if selection:
-                inner.apply(selection, (_epilogues().lookahead_epilogue(self._slow, alpha), *epilogues))
+                if not inner.apply(selection, (_epilogues().lookahead_epilogue(self._slow, alpha), *epilogues)):
+                    return False
                 self._after_sync(alpha)
             else:
                 inner.apply(selection, epilogues)
-        else:
-            inner.apply(selection, epilogues)
+        elif selection and not inner.apply(selection, epilogues):
+            return False
         self._global_step += 1
         if sync_now:
             self._since_sync = 0
             self._syncs += 1
         else:
             self._since_sync += 1
+        return True
 
     def step(self):
         """One inner step; every k-th step also moves the slow weights and resets the fast ones."""

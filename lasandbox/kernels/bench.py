@@ -226,6 +226,12 @@ def target_lines(rows, extras):
                 lines.append(f"{kernel} at 1000 elements: numpy reference / cpu = {ratio:.2f} (target >= 1.0)")
         lines.append(f"adam at 1000 elements: cpu {small[('adam', 'cpu')] * 1e6:.2f} us per call, "
                      f"{small[('adam', 'cpu-unvalidated')] * 1e6:.2f} us with validate=False")
+    check = extras.get("nonfinite")
+    if check:
+        lines.append(f"nonfinite='skip'/'raise' gradient check before an adam step at 2^24: "
+                     f"+{check['check+step'] / check['step'] - 1:.1%} ({check['check'] * 1e3:.2f} ms check, "
+                     f"{check['step'] * 1e3:.2f} ms step; target <= +10% when enabled, 0% when 'propagate', "
+                     f"where no check runs)")
     lines += _startup_lines(extras.get("startup"))
     crossover = extras.get("crossover")
     if crossover:
@@ -354,6 +360,7 @@ def main(argv=None):
         extras["small_arrays"] = bench_extras.small_arrays(rounds=10 if args.quick else max(30, args.rounds))
         extras["many_tensors"] = bench_extras.many_tensors(rounds=3 if args.quick else max(10, args.rounds))
         if not args.quick:
+            extras["nonfinite"] = bench_extras.nonfinite_check_cost(rounds=max(10, args.rounds))
             extras["startup"] = bench_extras.startup()
             extras["crossover"], _ = bench_extras.serial_parallel_crossover()
     print_table(rows)

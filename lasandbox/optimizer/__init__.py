@@ -5,10 +5,10 @@ Every class of ``lasandbox.optimizer.family`` is exported here by its name
 """
 
 from lasandbox.optimizer import lr, registry
-from lasandbox.optimizer.optimizer import Optimizer
+from lasandbox.optimizer.optimizer import NonFiniteGradientWarning, Optimizer
 from lasandbox.optimizer.regularizer import L2Decay
 
 _CLASSES = registry.classes()
 globals().update(_CLASSES)
 
-__all__ = ["Optimizer", *sorted(_CLASSES), "L2Decay", "lr", "registry"]
+__all__ = ["Optimizer", *sorted(_CLASSES), "L2Decay", "NonFiniteGradientWarning", "lr", "registry"]

@@ -31,6 +31,11 @@ from lasandbox.optimizer.regularizer import weight_decay_coeff
 from lasandbox.utils.validation import check_choice, check_real
 
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
+NONFINITE_POLICIES = ("propagate", "raise", "skip")
+
+
+class NonFiniteGradientWarning(UserWarning):
+    """A step was skipped because a gradient held inf or NaN (``nonfinite="skip"``)."""
 
 
 def HyperValues(values):  # noqa: N802 - a class, imported on use
@@ -64,6 +69,14 @@ class Optimizer:
     ``hypers``: the rule's hyperparameters by the rule's names (checked from the
     declaration, errors in Paddle's names); a parameter group may override any of
     them (by Paddle's name) besides ``learning_rate`` (a scale) and ``weight_decay``.
+
+    ``nonfinite``: what a step does when a gradient holds inf or NaN. ``"propagate"``
+    (Paddle's behaviour) updates anyway; ``"raise"`` raises FloatingPointError naming
+    the parameter and the step, nothing written; ``"skip"`` skips the step whole
+    (no parameter or state written, the step not counted: ``skipped_steps`` counts
+    it, and a ``NonFiniteGradientWarning`` says so). The check is one read of the
+    selected gradients before the update (about a fifth of an Adam step's memory
+    traffic; nothing when ``"propagate"``).
     """
 
     rule_name: str | None = None
@@ -71,13 +84,15 @@ class Optimizer:
     weight_decay_hyper: str | None = "weight_decay"
 
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None, name=None,
-                 *, backend="auto", hypers=None):
+                 *, backend="auto", hypers=None, nonfinite="propagate"):
         if self.rule_name is None:
             raise TypeError(f"{type(self).__name__} names no update rule (set rule_name, a key of "
                             "lasandbox.kernels.rules); Optimizer itself is abstract")
         self.rule = _kernels().rules.get(self.rule_name)
         self._validate_lr(learning_rate)
         check_choice("backend", backend, BACKENDS)
+        self.nonfinite = check_choice("nonfinite", nonfinite, NONFINITE_POLICIES)
+        self.skipped_steps = 0
         hypers = self.rule.check_hypers(dict(hypers or {}), naming="paddle")
         default_decay = self._decay("weight_decay", weight_decay, hypers)
         if backend == "cuda":  # before the parameters move into the flat buffers: a refusal changes nothing
@@ -256,12 +271,56 @@ class Optimizer:
         """``[(parameter, gradient Tensor), ...]`` of a selection (what ``minimize`` returns)."""
         return [(self._space.params[i], Tensor(self._space.params[i]._grad)) for i in selection]
 
+    def first_nonfinite(self, selection):
+        """The first selected parameter whose gradient holds inf or NaN, as ``(index, name)``, or None."""
+        from lasandbox.kernels.finite import first_nonfinite
+
+        backend = "numpy" if self._backend == "numpy" else "cpu"  # gradients live on the host
+        offsets = self._space.offsets
+        for start, stop in self._runs(selection):
+            found = first_nonfinite(self._space.grad_buffer[start:stop], backend)
+            if found >= 0:
+                index = int(np.searchsorted(offsets, start + found, side="right")) - 1
+                return index, self._space.params[index].name or f"param_{index}"
+        return None
+
+    def _runs(self, selection):
+        """``(start, stop)`` of each run of adjacent selected parameters in the flat buffer."""
+        runs = []
+        for i in sorted(selection):
+            start, stop = self._space.range_of(i)
+            if runs and runs[-1][1] == start:
+                runs[-1] = (runs[-1][0], stop)
+            else:
+                runs.append((start, stop))
+        return runs
+
+    def refuse_nonfinite(self, selection, policy, step):
+        """Apply ``policy`` to the selection's gradients: True if the step must not happen (after raising
+        or warning as the policy says). Outer loops (LookAhead) use it with their own policy."""
+        if policy == "propagate":
+            return False
+        bad = self.first_nonfinite(selection)
+        if bad is None:
+            return False
+        index, name = bad
+        if policy == "raise":
+            raise FloatingPointError(f"the gradient of parameter {name} (#{index}) holds inf or NaN at step {step}; "
+                                     f"nothing was updated (nonfinite='raise')")
+        warnings.warn(f"skipped step {step}: the gradient of parameter {name} (#{index}) holds inf or NaN "
+                      f"(nonfinite='skip'; nothing was updated)", NonFiniteGradientWarning, stacklevel=4)
+        return True
+
     @no_grad()
     def apply(self, selection, epilogues=()):
         """One update of the selected parameters by the rule; ``epilogues`` (``kernels.epilogues.Bound``
-        over flat buffers laid out like the parameters, e.g. LookAhead's sync) run fused on every new value."""
+        over flat buffers laid out like the parameters, e.g. LookAhead's sync) run fused on every new value.
+        Returns False when the step did not happen (nothing selected, or skipped for a non-finite gradient)."""
         if not selection:
-            return
+            return False
+        if self.refuse_nonfinite(selection, self.nonfinite, self.global_step + 1):
+            self.skipped_steps += 1
+            return False
         if self._grad_clip is not None:
             self._grad_clip.clip_([self._space.params[i]._grad for i in selection])
         lr = self.get_lr()
@@ -284,6 +343,7 @@ class Optimizer:
             self._step_counts[members] += 1
         if self._mirror:
             self._mirror.download_params()
+        return True
 
     def _run_span(self, impl, group, start, stop, lr, step, epilogues):
         arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}

@@ -11,6 +11,10 @@ An outer loop never reaches into an optimizer's private members; it uses:
     value passed through the ``epilogues`` chain (``kernels.epilogues.Bound``:
     an epilogue, its flat buffers, its scalars) in the same pass over memory.
     LookAhead supplies its sync this way: ``lookahead_epilogue(slow, alpha)``.
+``first_nonfinite(selection)`` / ``refuse_nonfinite(selection, policy, step)``
+    the first parameter whose gradient holds inf or NaN, and the ``nonfinite``
+    policies (``"propagate" | "raise" | "skip"``) applied to it; ``apply`` returns
+    False for a step it skipped, which an outer loop must then not count.
 ``apply_epilogues(epilogues)``
     the chain alone over all parameters (a manual sync).
 ``flat_parameters()`` / ``flat_gradients()``
@@ -36,7 +40,7 @@ from __future__ import annotations
 
 PROTOCOL_METHODS = ("select", "params_grads", "apply", "apply_epilogues", "flat_parameters", "flat_gradients",
                     "new_buffer", "to_host", "state_buffer", "edit_state", "restart", "parameters", "get_lr",
-                    "clear_grad", "state_dict", "set_state_dict")
+                    "clear_grad", "state_dict", "set_state_dict", "first_nonfinite", "refuse_nonfinite")
 
 
 def is_step_target(obj) -> bool:

@@ -11,6 +11,6 @@ class Adadelta(Optimizer):
     rule_name = "adadelta"
 
     def __init__(self, learning_rate=0.001, epsilon=1e-6, rho=0.95, parameters=None, weight_decay=None,
-                 grad_clip=None, name=None, *, backend="auto"):
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+                 grad_clip=None, name=None, *, backend="auto", nonfinite="propagate"):
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"eps": epsilon, "rho": rho})

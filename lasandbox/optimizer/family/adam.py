@@ -15,8 +15,8 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, parameters=None,
                  weight_decay=None, grad_clip=None, lazy_mode=False, multi_precision=False,
-                 use_multi_tensor=False, amsgrad=False, name=None, *, backend="auto"):
+                 use_multi_tensor=False, amsgrad=False, name=None, *, backend="auto", nonfinite="propagate"):
         # lazy_mode only changes sparse (row) gradients; lasandbox's are dense, where it is the same update.
         not_implemented("Adam", amsgrad=(amsgrad, False))
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"beta1": beta1, "beta2": beta2, "eps": epsilon})

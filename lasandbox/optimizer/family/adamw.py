@@ -17,11 +17,12 @@ class AdamW(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, parameters=None,
                  weight_decay=0.01, lr_ratio=None, apply_decay_param_fun=None, grad_clip=None,
-                 lazy_mode=False, multi_precision=False, amsgrad=False, name=None, *, backend="auto"):
+                 lazy_mode=False, multi_precision=False, amsgrad=False, name=None, *, backend="auto",
+                 nonfinite="propagate"):
         not_implemented("AdamW", lr_ratio=(lr_ratio, None), amsgrad=(amsgrad, False))
         if apply_decay_param_fun is not None and parameters is not None:
             parameters = split_by_decay(parameters, apply_decay_param_fun)
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"beta1": beta1, "beta2": beta2, "eps": epsilon, "decoupled": True})
 
 

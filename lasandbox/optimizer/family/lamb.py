@@ -18,9 +18,9 @@ class Lamb(Optimizer):
 
     def __init__(self, learning_rate=0.001, lamb_weight_decay=0.01, beta1=0.9, beta2=0.999, epsilon=1e-6,
                  parameters=None, grad_clip=None, exclude_from_weight_decay_fn=None, multi_precision=False,
-                 always_adapt=False, name=None, *, backend="auto"):
+                 always_adapt=False, name=None, *, backend="auto", nonfinite="propagate"):
         if exclude_from_weight_decay_fn is not None and parameters is not None:
             parameters = split_by_decay(parameters, exclude_from_weight_decay_fn, exclude=True, by_tensor=True)
-        super().__init__(learning_rate, parameters, None, grad_clip, name, backend=backend,
+        super().__init__(learning_rate, parameters, None, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"weight_decay": lamb_weight_decay, "beta1": beta1, "beta2": beta2, "eps": epsilon,
                                  "always_adapt": always_adapt})

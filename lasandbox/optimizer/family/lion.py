@@ -12,6 +12,6 @@ class Lion(Optimizer):
     rule_name = "lion"
 
     def __init__(self, learning_rate=1e-4, beta1=0.9, beta2=0.99, parameters=None, weight_decay=0.0,
-                 grad_clip=None, name=None, *, backend="auto"):
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+                 grad_clip=None, name=None, *, backend="auto", nonfinite="propagate"):
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"beta1": beta1, "beta2": beta2})

@@ -12,7 +12,7 @@ class Momentum(Optimizer):
 
     def __init__(self, learning_rate=0.001, momentum=0.9, parameters=None, use_nesterov=False,
                  weight_decay=None, grad_clip=None, multi_precision=False, rescale_grad=1.0,
-                 use_multi_tensor=False, name=None, *, backend="auto"):
+                 use_multi_tensor=False, name=None, *, backend="auto", nonfinite="propagate"):
         # multi_precision: float16 master weights (ours are float32); use_multi_tensor: a launch strategy.
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"momentum": momentum, "nesterov": use_nesterov, "rescale_grad": rescale_grad})

@@ -11,6 +11,7 @@ class NAdam(Optimizer):
     rule_name = "nadam"
 
     def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, epsilon=1e-8, momentum_decay=0.004,
-                 parameters=None, weight_decay=None, grad_clip=None, name=None, *, backend="auto"):
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+                 parameters=None, weight_decay=None, grad_clip=None, name=None, *, backend="auto",
+                 nonfinite="propagate"):
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"beta1": beta1, "beta2": beta2, "eps": epsilon, "momentum_decay": momentum_decay})

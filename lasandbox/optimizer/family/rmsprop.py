@@ -11,6 +11,6 @@ class RMSProp(Optimizer):
     rule_name = "rmsprop"
 
     def __init__(self, learning_rate, rho=0.95, epsilon=1e-6, momentum=0.0, centered=False, parameters=None,
-                 weight_decay=None, grad_clip=None, name=None, *, backend="auto"):
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend,
+                 weight_decay=None, grad_clip=None, name=None, *, backend="auto", nonfinite="propagate"):
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"rho": rho, "eps": epsilon, "momentum": momentum, "centered": centered})

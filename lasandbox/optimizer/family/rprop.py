@@ -15,7 +15,7 @@ class Rprop(Optimizer):
     rule_name = "rprop"
 
     def __init__(self, learning_rate=0.001, learning_rate_range=(1e-5, 50), parameters=None, etas=(0.5, 1.2),
-                 grad_clip=None, multi_precision=False, name=None, *, backend="auto"):
+                 grad_clip=None, multi_precision=False, name=None, *, backend="auto", nonfinite="propagate"):
         if isinstance(learning_rate, LRScheduler):
             raise TypeError("Rprop takes a float learning_rate (it only sets the initial step sizes), "
                             "not an LRScheduler")
@@ -28,7 +28,7 @@ class Rprop(Optimizer):
         if not 0.0 < eta_negative < 1.0 < eta_positive:
             raise ValueError(f"etas must satisfy 0 < etas[0] < 1 < etas[1], got {etas}")
         # Paddle's Rprop adds an L2Decay(0.0) term, 0*param: weight_decay 0.0, not None, keeps that.
-        super().__init__(learning_rate, parameters, 0.0, grad_clip, name, backend=backend,
+        super().__init__(learning_rate, parameters, 0.0, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"lr_min": low, "lr_max": high, "eta_negative": eta_negative,
                                  "eta_positive": eta_positive})
 

@@ -11,6 +11,6 @@ class SGD(Optimizer):
     rule_name = "sgd"
 
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None,
-                 multi_precision=False, name=None, *, backend="auto"):
+                 multi_precision=False, name=None, *, backend="auto", nonfinite="propagate"):
         # multi_precision keeps float32 master weights of float16 parameters; lasandbox's are float32 already.
-        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend)
+        super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite)
