@@ -16,10 +16,12 @@ class AdamW(Optimizer):
     rule_name = "adam"
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, parameters=None,
-                 weight_decay=0.01, lr_ratio=None, apply_decay_param_fun=None, grad_clip=None,
-                 lazy_mode=False, multi_precision=False, amsgrad=False, name=None, *, backend="auto",
-                 nonfinite="propagate"):
-        not_implemented("AdamW", lr_ratio=(lr_ratio, None), amsgrad=(amsgrad, False))
+                 weight_decay=0.01, use_lowprecision_moment=False, lr_ratio=None, apply_decay_param_fun=None,
+                 grad_clip=None, lazy_mode=False, multi_precision=False, amsgrad=False, name=None, *,
+                 backend="auto", nonfinite="propagate"):
+        # Paddle's own CPU kernel refuses lr_ratio too ("'lr_ratio' is unimplemented in CPU").
+        not_implemented("AdamW", use_lowprecision_moment=(use_lowprecision_moment, False), lr_ratio=(lr_ratio, None),
+                        amsgrad=(amsgrad, False))
         if apply_decay_param_fun is not None and parameters is not None:
             parameters = split_by_decay(parameters, apply_decay_param_fun)
         super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
