@@ -174,7 +174,7 @@ def torch_cases(buffers, kernels):
     """The PyTorch update a user would pick for each kernel, on views of the same buffers.
 
     A rule's declaration names torch's version (``Rule.torch``); it runs with
-    ``fused=True`` where torch has a fused CPU kernel (SGD, Adam, Adagrad, ...), else
+    ``fused=True`` where torch has a fused CPU kernel for it, else
     ``foreach=True``. The sync, which PyTorch lacks, is
     ``slow.lerp_(fast, alpha); fast.copy_(slow)``, after the step when fused.
     Kernels whose rule torch does not have get no torch case.

@@ -2,7 +2,7 @@
 
 One thread updates one element and one launch does a whole pass, so an
 elementwise rule is one launch per step, the Lookahead sync fused in when
-``slow`` is given. A segmented rule (Lamb) launches one block per chunk for
+``slow`` is given. A segmented rule launches one block per chunk for
 each pass, and one small kernel per segment step. Scalars arrive as float32,
 so the per-element math is float32 as on the CPU. Kernels compile on first launch.
 

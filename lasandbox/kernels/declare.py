@@ -13,7 +13,7 @@ A rule module (``lasandbox/kernels/rules/<name>.py``) builds one ``Rule``:
   plain function of one element whose argument names say what it reads
   (``param``, ``grad``, state names, then scalar names) and which returns the
   arrays it ``writes``, in that order. A rule that needs per-tensor reductions
-  (Lamb's trust ratio) is several passes: a pass may also return values to be
+  (a trust ratio per tensor) is several passes: a pass may also return values to be
   summed per segment (``reduces``), a ``SegmentStep`` turns those sums into
   per-segment values, and a later pass reads them by name.
 
@@ -98,14 +98,14 @@ REQUIRED = _Required()
 class State:
     """A state array of the rule: kernel argument ``name``, Paddle's accumulator name, initial value.
 
-    ``init`` is a number, or the name of a hyperparameter (Adagrad's
-    ``initial_accumulator_value``), or ``"lr"`` (Rprop's per-element rates).
+    ``init`` is a number, or the name of a hyperparameter (an initial accumulator
+    value), or ``"lr"`` (per-element step sizes that start at the learning rate).
     ``nonnegative``: the rule only ever stores values >= 0 here (Adam's second
     moment); tests and benchmarks draw such arrays from ``|normal|``.
     ``momentum``: this is the rule's first-moment (momentum) buffer, the one
     LookAhead's ``inner_state="reset"|"pullback"`` acts on by default.
     ``copies``: the name of an int hyperparameter; the state then holds that
-    many arrays (ASGD's ring of past gradients: shape ``[copies, size]``), and
+    many arrays (a ring of past gradients: shape ``[copies, size]``), and
     each step works on the one ``slot(h, step)`` picks.
     """
 
@@ -124,9 +124,9 @@ class Counter:
     """A Paddle accumulator that holds a function of a parameter's step count, not an array the kernel
     updates: Adam's ``beta1_pow_acc`` is ``beta1^(t+1)`` after ``t`` steps. lasandbox keeps the count;
     ``value(h, t)`` writes Paddle's accumulator, and reading one back finds the smallest ``t`` whose
-    value matches (``monotone="decreasing"``: powers; ``"identity"``: the count itself, ASGD's ``m``).
+    value matches (``monotone="decreasing"``: powers; ``"identity"``: the count itself).
 
-    ``shape``: ``"one"`` (a [1] tensor) or ``"param"`` (Paddle keeps NAdam's and RAdam's at the
+    ``shape``: ``"one"`` (a [1] tensor) or ``"param"`` (Paddle keeps some at the
     parameter's shape, every element equal).
     """
 

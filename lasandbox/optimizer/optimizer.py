@@ -112,10 +112,10 @@ class Optimizer:
             index += n
         self._state = {}
         for state in self.rule.state:
-            # A ring of copies (ASGD's past gradients) is one row per copy, each laid out like the parameters.
+            # A ring of copies (of past gradients, say) is one row per copy, each laid out like the parameters.
             copies = hypers[state.copies] if state.copies else None
             buffer = self._space.zeros() if copies is None else self._space.zeros(copies).reshape(copies, -1)
-            for group in self._groups:  # Adagrad's initial accumulator, Rprop's initial rates ...
+            for group in self._groups:  # initial accumulator values, initial per-element rates ...
                 buffer[..., group.start:group.stop] = self.rule.initial_value(
                     state, group.hypers, self._initial_lr() * group.lr_scale)
             self._state[state.paddle] = buffer

@@ -137,8 +137,8 @@ def _mlp_params(hidden, batch_size):
         Param("momentum", "float", None, "the optimizer's momentum-like argument (momentum, or beta1 of the Adam "
               "family; registry.Entry.momentum_argument); none = its default", low=0.0, high=1.0, high_open=True,
               optional=True),
-        Param("weight_decay", "float", None, "the optimizer's weight decay (L2, or decoupled for adamw/lamb/lion); "
-              "none = its default", low=0.0, optional=True),
+        Param("weight_decay", "float", None, "the optimizer's weight decay (L2, or decoupled where the optimizer "
+              "decouples it); none = its default", low=0.0, optional=True),
         Param("alpha", "float", 0.5, "LookAhead slow-weight step size; none = inner optimizer alone", low=0.0,
               high=1.0, low_open=True, optional=True),
         Param("k", "int", 5, "LookAhead inner steps per sync", low=1),
