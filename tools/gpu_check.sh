@@ -20,14 +20,18 @@ timeout 120 "$PY" tools/gpu_preflight.py 2>&1 | tee -a "$OUT/device.txt"
 # Every cuda test carries the gpu marker; a skip here means something did not run on the device.
 # Only the modules that hold them: the others import packages (matplotlib, scikit-learn) the image
 # may lack, and one collection error would stop the whole run.
-GPU_TESTS="tests/test_kernels.py tests/test_kernels_edge.py tests/test_kernels_api.py"
-GPU_TESTS="$GPU_TESTS tests/test_paddle_reference.py tests/test_paper_nqm.py"
+GPU_TESTS="tests/test_kernels.py tests/test_kernels_edge.py tests/test_kernels_api.py tests/test_rules.py"
+GPU_TESTS="$GPU_TESTS tests/test_paddle_reference.py tests/test_paddle_family.py tests/test_nonfinite.py"
+GPU_TESTS="$GPU_TESTS tests/test_paper_nqm.py"
 # shellcheck disable=SC2086
 timeout 240 "$PY" -m pytest -q -rs -m gpu -p no:cacheprovider $GPU_TESTS 2>&1 | tee "$OUT/pytest.log"
 tests_status=${PIPESTATUS[0]}
 grep -q " skipped" "$OUT/pytest.log" && echo "NOTE: some GPU tests were skipped (reasons above)"
 
+# Every rule is benchmarked by `lasandbox bench kernels`; here the paper's three and one of each shape
+# (adaptive, two-pass with reductions, sign-based), to stay inside the device's time.
 timeout 330 "$PY" benchmarks/kernels.py --sizes 14,18,20,22,24,26 --rounds 10 --no-extras \
+    --rules sgd,momentum,adam,adagrad,lamb,lion \
     --gpu-data-dir benchmarks/data --out "$OUT" 2>&1 | tee "$OUT/bench.log"
 bench_status=${PIPESTATUS[0]}
 cp benchmarks/data/kernels_gpu_*.csv "$OUT"/ 2>/dev/null

@@ -12,6 +12,7 @@ import numpy as np
 def main() -> int:
     from numba import cuda
 
+    from lasandbox import kernels
     from lasandbox.kernels import api, bench_gpu, cuda_backend
 
     if cuda_backend.is_simulator():
@@ -25,7 +26,7 @@ def main() -> int:
         print("numba sees no usable CUDA GPU")
         return 1
     param, grad = api.to_device(np.ones(2**20, np.float32)), api.to_device(np.ones(2**20, np.float32))
-    api.sgd_step(param, grad, 0.5, backend="cuda")
+    kernels.sgd_step(param, grad, 0.5, backend="cuda")
     if not np.all(api.to_host(param) == 0.5):
         print("one sgd_step on the device gave a wrong result")
         return 1
