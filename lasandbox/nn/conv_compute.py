@@ -84,14 +84,18 @@ class _Plan:
             kernels.col2im_strided(dcol, n0, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, dx)
 
 
-def conv_forward(x, weight, bias, geom, groups):
-    """The convolution of ``x`` ``[N, C, H, W]`` by ``weight`` ``[Co, C/groups, kh, kw]`` plus ``bias`` (or None)."""
+def conv_forward(x, weight, bias, geom, groups, out=None):
+    """The convolution of ``x`` ``[N, C, H, W]`` by ``weight`` ``[Co, C/groups, kh, kw]`` plus ``bias`` (or None).
+
+    ``out``: a C-contiguous ``[N, Co, Ho, Wo]`` array to write into (a new one by default).
+    """
     x = np.ascontiguousarray(x)
     plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize)
     weight_rows = np.ascontiguousarray(weight.reshape(plan.c_out, -1), dtype=x.dtype)
     has_bias = bias is not None
     bias_arg = np.ascontiguousarray(bias, dtype=x.dtype) if has_bias else np.zeros(1, dtype=x.dtype)
-    out = np.empty((x.shape[0], plan.c_out, *geom.out_size), dtype=x.dtype)
+    if out is None:
+        out = np.empty((x.shape[0], plan.c_out, *geom.out_size), dtype=x.dtype)
     for n0, n1 in plan.chunks:
         col = plan.columns(x, n0, n1)
         product = _matrix("product", plan.c_out, col.shape[1], x.dtype)
