@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,19 +26,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model  # benchmarks/_machine.py (this script's folder is on sys.path)
 
 BATCH, CLASSES, SIZE = 64, 10, 28
 LR, MOMENTUM = 0.01, 0.9
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def make_problem(path):

@@ -13,6 +13,9 @@ import threading
 import numpy as np
 
 from lasandbox.nn import conv_kernels as kernels
+from lasandbox.nn.allocator import keep_large_buffers_in_heap
+
+keep_large_buffers_in_heap()  # this module loads on the first convolution; see allocator.py for why
 
 # Bytes of im2col columns per chunk of samples: small enough to stay in cache between im2col and the
 # product that reads them, large enough for long BLAS calls (measured: 1-8 MB all within 10%).
