@@ -46,6 +46,9 @@ def test_pool_kernels_match_the_numpy_reference(spec):
     ref_out, ref_index = conv_reference.max_pool_forward(x, geom)
     np.testing.assert_array_equal(out.reshape(ref_out.shape), ref_out)
     np.testing.assert_array_equal(index.reshape(ref_index.shape), ref_index)
+    values = np.empty(out_shape)
+    pool_kernels.max_pool_values(planes, kh, kw, sh, sw, top, left, values)  # the no-gradient variant
+    np.testing.assert_array_equal(values.reshape(ref_out.shape), ref_out)
     dx = np.empty((6, size[0] * size[1]))
     pool_kernels.max_pool_backward(dout.reshape(out_shape), index, dx)
     np.testing.assert_allclose(dx.reshape(x.shape), conv_reference.max_pool_backward(dout, ref_index, x.shape))
@@ -101,6 +104,17 @@ def test_pool2d_gradients_match_central_differences(call):
 ])
 def test_pool1d_gradients_match_central_differences(call):
     assert gradcheck(call, [_distinct((2, 3, 10), 3)])
+
+
+def test_max_pool_without_gradient_gives_the_same_values():
+    x = Tensor(_distinct((2, 3, 7, 6), 5).astype(np.float32), stop_gradient=False)
+    tracked = F.max_pool2d(x, 3, 2, 1, ceil_mode=True)
+    from lasandbox.autograd.engine import no_grad
+
+    with no_grad():
+        untracked = F.max_pool2d(x, 3, 2, 1, ceil_mode=True)
+    assert untracked.stop_gradient and not tracked.stop_gradient
+    np.testing.assert_array_equal(untracked.numpy(), tracked.numpy())
 
 
 def test_max_pool_mask_and_paddles_all_padding_windows():

@@ -21,7 +21,12 @@ three convolutions per block of data for all the points of a chunk.
 Where the time goes: the convolutions after the first are as many, and as
 large, as in the per-point loop (each point has its own weights and
 activations), so the gain is what the loop spends around them -- a Python
-pass through the model and the autograd per point -- plus the first layer.
+pass through the model and the autograd per point -- plus the first layer,
+plus parallelism: a chunk's points are split among threads, each running
+single-threaded BLAS on its own points (the GEMMs of one point are small,
+and two BLAS threads synchronising on every small product ran them ~10x
+slower whenever another process held a core, as on a shared machine), so
+BLAS is limited to one thread for the length of the evaluation.
 ``benchmarks/landscape_cnn.py`` measures both paths.
 
 Requirements (``cnn_structure``; ``method='auto'`` falls back to the per-point
@@ -37,21 +42,56 @@ around the first layer, shows up there) and the loop is used if they differ.
 from __future__ import annotations
 
 import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from lasandbox.autograd.engine import no_grad
 from lasandbox.autograd.tensor import Tensor
-from lasandbox.nn import conv_compute, functional_conv
+from lasandbox.nn import conv_compute, functional_conv, norm_kernels
 from lasandbox.nn.conv import _ConvNd
 from lasandbox.nn.layer import Layer
 from lasandbox.nn.layers import Dropout, Linear
 from lasandbox.nn.norm import Dropout2D, _BatchNormBase
 
 PARAMETER_LAYERS = (_ConvNd, _BatchNormBase, Linear)
+_POOL = {}
+
+
+def _threads():
+    return max(1, os.cpu_count() or 1)
+
+
+def _pool():
+    size = _threads()
+    if size not in _POOL:
+        _POOL[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="lasandbox-cnn-grid")
+    return _POOL[size]
+
+
+def _each_point(points, work):
+    """``work(p0, p1)`` on disjoint ranges of points, one per thread (the work releases the GIL)."""
+    n_threads = min(_threads(), points)
+    bounds = [points * t // n_threads for t in range(n_threads + 1)]
+    futures = [_pool().submit(work, bounds[t], bounds[t + 1]) for t in range(1, n_threads)]
+    work(bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+
+
+@njit(cache=True, nogil=True)
+def combine_points(base, along_a, along_b, a, b, out):
+    """``out[p] = base + a[p]*along_a + b[p]*along_b`` (flat float32 rows; the first layer by linearity)."""
+    for p in range(out.shape[0]):
+        ap, bp = a[p], b[p]
+        row = out[p]
+        for k in range(base.size):
+            row[k] = base[k] + ap * along_a[k] + bp * along_b[k]
 # Values per chunk of folded activations (points x samples x widest layer): bounds the memory.
-CHUNK_VALUES = 1 << 23
+CHUNK_VALUES = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -125,8 +165,9 @@ class _Pass:
 
     def combine(self, base, along_a, along_b):
         """``base + a_p*along_a + b_p*along_b`` for every point, stacked point-major: ``[P*N, ...]``."""
-        shape = (self.points, 1) + (1,) * (base.ndim - 1)
-        out = base[None] + self.a.reshape(shape) * along_a[None] + self.b.reshape(shape) * along_b[None]
+        out = np.empty((self.points, base.size), dtype=np.float32)
+        flat = [np.ascontiguousarray(v, dtype=np.float32).reshape(-1) for v in (base, along_a, along_b)]
+        combine_points(*flat, self.a[:, 0], self.b[:, 0], out)
         return out.reshape(self.points * base.shape[0], *base.shape[1:])
 
 
@@ -157,10 +198,15 @@ def _conv_forward(layer, state):
         else:
             weights, biases = state.get(layer, "weight"), state.get(layer, "bias")
             out = np.empty((xv.shape[0], weights.shape[1], *geom.out_size), dtype=np.float32)
-            for p in range(state.points):
-                weight = weights[p] if ndim == 2 else weights[p][:, :, None, :]
-                conv_compute.conv_forward(xv[p * n:(p + 1) * n], weight, biases[p] if has_bias else None, geom,
-                                          groups, out=out[p * n:(p + 1) * n])
+            xv = np.ascontiguousarray(xv)
+
+            def points(p0, p1):
+                for p in range(p0, p1):
+                    weight = weights[p] if ndim == 2 else weights[p][:, :, None, :]
+                    conv_compute.conv_forward(xv[p * n:(p + 1) * n], weight, biases[p] if has_bias else None, geom,
+                                              groups, out=out[p * n:(p + 1) * n])
+
+            _each_point(state.points, points)
         result = Tensor(out if ndim == 2 else out[:, :, 0, :])
         return functional_conv._to_channel_last(result, ndim) if channel_last else result
 
@@ -184,8 +230,16 @@ def _batch_norm_forward(layer, state):
         # The per-point scale and shift rounded as functional_norm.batch_norm rounds them.
         scale = gamma * inv_std
         shift = (beta - mean * scale).astype(np.float32)
-        folded = xc.reshape(state.points, -1, channels, int(np.prod(xc.shape[2:], dtype=np.int64)))
-        out = folded * scale.astype(np.float32)[:, None, :, None] + shift[:, None, :, None]
+        scale = scale.astype(np.float32)
+        folded = np.ascontiguousarray(xc).reshape(state.points, -1, channels,
+                                                  int(np.prod(xc.shape[2:], dtype=np.int64)))
+        out = np.empty_like(folded)
+
+        def points(p0, p1):
+            for p in range(p0, p1):
+                norm_kernels.affine_channels(folded[p], scale[p], shift[p], out[p])
+
+        _each_point(state.points, points)
         out = out.reshape(xc.shape)
         return Tensor(np.ascontiguousarray(np.moveaxis(out, 1, -1)) if channel_last else out)
 
@@ -237,6 +291,18 @@ def _loss_and_hits(logits, labels, points):
     loss = (log_norm - picked[..., 0]).sum(axis=1)
     hits = (logits.argmax(axis=2) == labels[None]).sum(axis=1)
     return loss, hits
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    """BLAS at one thread inside the block (the module docstring says why); a no-op without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # a dependency of scikit-learn, so normally present
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @no_grad()
@@ -301,12 +367,13 @@ def evaluate_plane_points_cnn(model, plan, origin, d1, d2, coords, x, y, on_chun
     sample_block = sample_block or auto_block
     per_chunk = points_per_chunk or auto_points
     loss, hits = np.zeros(coords.shape[0]), np.zeros(coords.shape[0], dtype=np.int64)
-    for start in range(0, coords.shape[0], per_chunk):
-        a, b = coords[start:start + per_chunk, 0].copy(), coords[start:start + per_chunk, 1].copy()
-        loss[start:start + a.size], hits[start:start + a.size] = _evaluate_chunk(model, plan, origin, d1, d2, a, b,
-                                                                                 x, y, sample_block)
-        if on_chunk is not None:
-            on_chunk(a.size)
+    with _single_threaded_blas():
+        for start in range(0, coords.shape[0], per_chunk):
+            a, b = coords[start:start + per_chunk, 0].copy(), coords[start:start + per_chunk, 1].copy()
+            loss[start:start + a.size], hits[start:start + a.size] = _evaluate_chunk(model, plan, origin, d1, d2,
+                                                                                     a, b, x, y, sample_block)
+            if on_chunk is not None:
+                on_chunk(a.size)
     return loss / x.shape[0], hits / x.shape[0]
 
 

@@ -20,6 +20,7 @@ import numbers
 
 import numpy as np
 
+from lasandbox.autograd.engine import is_grad_enabled
 from lasandbox.autograd.function import make_result
 from lasandbox.autograd.tensor import Tensor
 from lasandbox.nn import conv_args
@@ -73,10 +74,13 @@ def _max_pool(x, geom, ndim, return_mask):
     planes = _planes(xv, ndim)
     ho, wo = geom.out_size
     out = np.empty((planes.shape[0], ho, wo), dtype=xv.dtype)
-    index = np.empty((planes.shape[0], ho, wo), dtype=np.int32)
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
-    pool_kernels.max_pool_forward(planes, kh, kw, sh, sw, geom.pads[0], geom.pads[2], out, index)
     out_shape = (*xv.shape[:2], *(geom.out_size if ndim == 2 else (wo,)))
+    if not return_mask and not (is_grad_enabled() and not x.stop_gradient):
+        pool_kernels.max_pool_values(planes, kh, kw, sh, sw, geom.pads[0], geom.pads[2], out)
+        return Tensor(out.reshape(out_shape))
+    index = np.empty((planes.shape[0], ho, wo), dtype=np.int32)
+    pool_kernels.max_pool_forward(planes, kh, kw, sh, sw, geom.pads[0], geom.pads[2], out, index)
 
     def backward(g):
         dx = np.empty((planes.shape[0], planes.shape[1] * planes.shape[2]), dtype=xv.dtype)

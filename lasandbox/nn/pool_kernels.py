@@ -21,6 +21,15 @@ def _clip(o, stride, before, kernel, size):
     return max(start, 0), min(start + kernel, size)
 
 
+@njit(inline="always")
+def _columns_reached(j, sw, left, w, wo):
+    """Outputs ``ow`` whose window column ``j`` (``ow*sw - left + j``) is a real column, as ``[lo, hi)``."""
+    offset = j - left
+    lo = 0 if offset >= 0 else (-offset + sw - 1) // sw
+    hi = (w - offset + sw - 1) // sw if w - offset > 0 else 0
+    return lo, min(max(hi, lo), wo), offset
+
+
 @njit(**_JIT)
 def max_pool_forward(x, kh, kw, sh, sw, top, left, out, index):
     """``out`` = max over each window's real positions, ``index`` = its flat ``h*W + w`` (first maximum; -1 if none)."""
@@ -35,13 +44,46 @@ def max_pool_forward(x, kh, kw, sh, sw, top, left, out, index):
                 best = lowest
                 where = -1
                 for r in range(r0, r1):
-                    row = x[p, r]
                     for c in range(c0, c1):
-                        if row[c] > best:
-                            best = row[c]
+                        value = x[p, r, c]
+                        if value > best:
+                            best = value
                             where = r * w + c
                 out[p, oh, ow] = best
                 index[p, oh, ow] = where
+
+
+@njit(inline="always")
+def _columns_reached(j, sw, left, w, wo):
+    """Outputs ``ow`` whose window column ``j`` (``ow*sw - left + j``) is a real column, as ``[lo, hi)``."""
+    offset = j - left
+    lo = 0 if offset >= 0 else (-offset + sw - 1) // sw
+    hi = (w - offset + sw - 1) // sw if w - offset > 0 else 0
+    return lo, min(max(hi, lo), wo), offset
+
+
+@njit(**_JIT)
+def max_pool_values(x, kh, kw, sh, sw, top, left, out):
+    """``max_pool_forward``'s ``out`` without the indices (no gradient needed: evaluation).
+
+    Without an index to track, the loop can run window offset by window offset
+    over a row of outputs with a branch-free maximum: ~2x faster than the
+    window-by-window loop on a 1-D CNN's pools.
+    """
+    planes, h, w = x.shape
+    ho, wo = out.shape[1], out.shape[2]
+    lowest = np.finfo(x.dtype).min
+    for p in range(planes):
+        for oh in range(ho):
+            best = out[p, oh]
+            best[:] = lowest
+            r0, r1 = _clip(oh, sh, top, kh, h)
+            for r in range(r0, r1):
+                row = x[p, r]
+                for j in range(kw):
+                    lo, hi, offset = _columns_reached(j, sw, left, w, wo)
+                    for ow in range(lo, hi):
+                        best[ow] = max(best[ow], row[ow * sw + offset])
 
 
 @njit(**_JIT)
@@ -68,20 +110,24 @@ def _avg_divisor(oh, ow, r0, r1, c0, c1, kh, kw, sh, sw, top, left, h, w, exclus
 
 @njit(**_JIT)
 def avg_pool_forward(x, kh, kw, sh, sw, top, left, exclusive, out):
-    """Window sums (float64) over real positions divided as ``_avg_divisor`` says."""
+    """Window sums (float64) over real positions divided as ``_avg_divisor`` says (offset by offset, as max)."""
     planes, h, w = x.shape
     ho, wo = out.shape[1], out.shape[2]
+    total = np.empty(wo)
     for p in range(planes):
         for oh in range(ho):
+            total[:] = 0.0
             r0, r1 = _clip(oh, sh, top, kh, h)
+            for r in range(r0, r1):
+                row = x[p, r]
+                for j in range(kw):
+                    lo, hi, offset = _columns_reached(j, sw, left, w, wo)
+                    for ow in range(lo, hi):
+                        total[ow] += row[ow * sw + offset]
             for ow in range(wo):
                 c0, c1 = _clip(ow, sw, left, kw, w)
-                total = 0.0
-                for r in range(r0, r1):
-                    for c in range(c0, c1):
-                        total += x[p, r, c]
-                out[p, oh, ow] = total / _avg_divisor(oh, ow, r0, r1, c0, c1, kh, kw, sh, sw, top, left, h, w,
-                                                      exclusive)
+                out[p, oh, ow] = total[ow] / _avg_divisor(oh, ow, r0, r1, c0, c1, kh, kw, sh, sw, top, left, h, w,
+                                                          exclusive)
 
 
 @njit(**_JIT)
