@@ -137,3 +137,13 @@ def test_forward_code_that_mixes_samples_is_caught_by_the_probe(build):
     with pytest.raises(ValueError, match="disagrees with the per-point loop"):
         evaluate_points(model, plane, [[0.0, 0.0]], x, y, method="batched")
     assert all("forward" not in layer.__dict__ for layer in model.sublayers(include_self=True))
+
+
+def test_combine_points_kernel_matches_numpy():
+    rng = np.random.default_rng(5)
+    base, along_a, along_b = (rng.standard_normal(37).astype(np.float32) for _ in range(3))
+    a, b = rng.standard_normal(4).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    out = np.empty((4, 37), np.float32)
+    batched_cnn.combine_points(base, along_a, along_b, a, b, out)
+    np.testing.assert_allclose(out, base[None] + a[:, None] * along_a[None] + b[:, None] * along_b[None], rtol=1e-6,
+                               atol=1e-6)
