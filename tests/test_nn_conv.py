@@ -196,3 +196,16 @@ def test_conv1d_and_layers_reject_bad_arguments():
         nn.Conv1D(1, 1, 3, padding=4, padding_mode="reflect")(Tensor(np.zeros((1, 1, 3), np.float32)))
     with pytest.raises(ValueError, match="x has 4 channels"):
         nn.Conv2D(3, 2, 3)(X)
+
+
+def test_threaded_chunks_leave_blas_threads_as_they_were(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(conv_compute, "CHUNK_BYTES", 1)  # several chunks: split among threads
+    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    x = Tensor(np.random.default_rng(6).standard_normal((4, 2, 5, 5)), stop_gradient=False)
+    F.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding=1).sum().backward()
+    with conv_compute.serial_chunks():
+        serial = F.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding=1).numpy()
+    np.testing.assert_allclose(serial, F.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding=1).numpy(), rtol=1e-12)
+    after = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    assert before == after

@@ -367,7 +367,7 @@ def evaluate_plane_points_cnn(model, plan, origin, d1, d2, coords, x, y, on_chun
     sample_block = sample_block or auto_block
     per_chunk = points_per_chunk or auto_points
     loss, hits = np.zeros(coords.shape[0]), np.zeros(coords.shape[0], dtype=np.int64)
-    with _single_threaded_blas():
+    with _single_threaded_blas(), conv_compute.serial_chunks():
         for start in range(0, coords.shape[0], per_chunk):
             a, b = coords[start:start + per_chunk, 0].copy(), coords[start:start + per_chunk, 1].copy()
             loss[start:start + a.size], hits[start:start + a.size] = _evaluate_chunk(model, plan, origin, d1, d2,

@@ -2,13 +2,17 @@
 
 ``conv_forward`` and ``conv_backward`` take ``[N, C, H, W]`` arrays and a
 ``conv_args.Geometry``; the autograd op (``functional_conv``) wraps them.
-The layout (flat for stride 1, strided otherwise) and the chunk size are
-chosen here; see ``conv_kernels`` for what each means and why.
+The layout (flat for stride 1, strided otherwise), the chunk size and the
+threads that run the chunks (``_over_chunks``) are chosen here; see
+``conv_kernels`` for what each means and why.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -41,7 +45,7 @@ def _matrix(name, rows, cols, dtype):
 class _Plan:
     """How one convolution runs: layout, row width of the output grid, chunks of samples."""
 
-    def __init__(self, x_shape, weight_shape, geom, groups, itemsize):
+    def __init__(self, x_shape, weight_shape, geom, groups, itemsize, threads=1):
         n, c, h, w = x_shape
         self.c_out = weight_shape[0]
         self.groups = groups
@@ -54,7 +58,8 @@ class _Plan:
         self.row_width = self.wp if self.flat else wo
         self.span = ho * self.row_width
         per_sample = max(1, self.rows * self.span * itemsize)
-        size = int(max(1, min(n, CHUNK_BYTES // per_sample)))
+        # Within the byte budget, and at least one chunk per thread when there are enough samples.
+        size = int(max(1, min(n, CHUNK_BYTES // per_sample, -(-n // threads))))
         self.chunks = [(n0, min(n, n0 + size)) for n0 in range(0, n, size)]
         per_out, per_in = self.c_out // groups, self.rows // groups
         self.group_slices = [(slice(g * per_out, (g + 1) * per_out), slice(g * per_in, (g + 1) * per_in))
@@ -87,24 +92,105 @@ class _Plan:
             kernels.col2im_strided(dcol, n0, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, dx)
 
 
+def _threads():
+    return max(1, os.cpu_count() or 1)
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="lasandbox-conv")
+    return _POOL
+
+
+_POOL = None
+
+
+def _blas_libraries():
+    """threadpoolctl's handles on the loaded BLAS libraries (none without threadpoolctl), found once."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # a dependency of scikit-learn, so normally present
+            _BLAS = []
+        else:
+            _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers
+    return _BLAS
+
+
+_BLAS = None
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    libs = _blas_libraries()
+    previous = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(libs, previous, strict=True):
+            lib.set_num_threads(n)
+
+
+def _over_chunks(chunks, work):
+    """``work(chunk_indices)`` on the chunks, split among threads when there are several.
+
+    Each thread runs single-threaded BLAS on its own chunks (im2col, product and
+    assembly of one chunk stay on one core, in its cache): on two cores that ran
+    ~1.5x faster than one thread of numba kernels between two-thread BLAS calls,
+    and does not stall when another process holds a core (two BLAS threads meet at
+    every product). Only from the main thread: a worker thread (e.g. the folded
+    landscape pass, which splits points the same way) runs its chunks itself.
+    """
+    n_threads = min(_threads(), len(chunks))
+    serial = getattr(_scratch, "serial", False) or threading.current_thread() is not threading.main_thread()
+    if n_threads < 2 or serial:
+        return [work(range(len(chunks)))]
+    shares = [range(t, len(chunks), n_threads) for t in range(n_threads)]
+    with _single_threaded_blas():
+        futures = [_pool().submit(work, share) for share in shares[1:]]
+        results = [work(shares[0])]
+        results += [future.result() for future in futures]
+    return results
+
+
+@contextlib.contextmanager
+def serial_chunks():
+    """Inside the block this thread runs its convolutions' chunks itself (its caller splits the work)."""
+    previous = getattr(_scratch, "serial", False)
+    _scratch.serial = True
+    try:
+        yield
+    finally:
+        _scratch.serial = previous
+
+
 def conv_forward(x, weight, bias, geom, groups, out=None):
     """The convolution of ``x`` ``[N, C, H, W]`` by ``weight`` ``[Co, C/groups, kh, kw]`` plus ``bias`` (or None).
 
     ``out``: a C-contiguous ``[N, Co, Ho, Wo]`` array to write into (a new one by default).
     """
     x = np.ascontiguousarray(x)
-    plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize)
+    plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize, _threads())
     weight_rows = np.ascontiguousarray(weight.reshape(plan.c_out, -1), dtype=x.dtype)
     has_bias = bias is not None
     bias_arg = np.ascontiguousarray(bias, dtype=x.dtype) if has_bias else np.zeros(1, dtype=x.dtype)
     if out is None:
         out = np.empty((x.shape[0], plan.c_out, *geom.out_size), dtype=x.dtype)
-    for n0, n1 in plan.chunks:
-        col = plan.columns(x, n0, n1)
-        product = _matrix("product", plan.c_out, col.shape[1], x.dtype)
-        for o, r in plan.group_slices:
-            np.matmul(weight_rows[o], col[r], out=product[o])
-        kernels.assemble_output(product, plan.row_width, bias_arg, has_bias, n0, out)
+
+    def work(indices):
+        for i in indices:
+            n0, n1 = plan.chunks[i]
+            col = plan.columns(x, n0, n1)
+            product = _matrix("product", plan.c_out, col.shape[1], x.dtype)
+            for o, r in plan.group_slices:
+                np.matmul(weight_rows[o], col[r], out=product[o])
+            kernels.assemble_output(product, plan.row_width, bias_arg, has_bias, n0, out)
+
+    _over_chunks(plan.chunks, work)
     return out
 
 
@@ -117,28 +203,35 @@ def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True):
     """
     x = np.ascontiguousarray(x)
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize)
+    plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize, _threads())
     weight_rows = np.ascontiguousarray(weight.reshape(plan.c_out, -1), dtype=x.dtype)
-    dbias = np.zeros(plan.c_out, dtype=np.float64)
-    dweight = np.zeros((plan.c_out, plan.rows // groups), dtype=np.float64) if need_weight else None
     dx = np.empty(x.shape, dtype=x.dtype) if need_x else None
-    for n0, n1 in plan.chunks:
-        gathered = _matrix("gathered", plan.c_out, (n1 - n0) * plan.span, x.dtype)
-        kernels.gather_output_grad(dout, n0, plan.row_width, gathered, dbias)
-        if need_weight:
-            col = plan.columns(x, n0, n1)
-            # dW_g^T = col_g @ dout_g^T: BLAS ran this orientation ~1.8x faster than dout_g @ col_g^T.
-            partial = _matrix("dweight", plan.rows // groups, plan.c_out, x.dtype)
-            for o, r in plan.group_slices:
-                np.matmul(col[r], gathered[o].T, out=partial[:, o])
-            dweight += partial.T
-        if need_x:
-            dcol = _matrix("dcol", plan.rows, gathered.shape[1], x.dtype)
-            for o, r in plan.group_slices:
-                np.matmul(weight_rows[o].T, gathered[o], out=dcol[r])
-            plan.scatter(dcol, n0, dx)
-    if need_weight:
-        dweight = dweight.astype(x.dtype).reshape(weight.shape)
+
+    def work(indices):
+        """This thread's chunks; returns its sums of the bias and weight gradients (float64)."""
+        dbias = np.zeros(plan.c_out, dtype=np.float64)
+        dweight = np.zeros((plan.c_out, plan.rows // groups), dtype=np.float64) if need_weight else None
+        for i in indices:
+            n0, n1 = plan.chunks[i]
+            gathered = _matrix("gathered", plan.c_out, (n1 - n0) * plan.span, x.dtype)
+            kernels.gather_output_grad(dout, n0, plan.row_width, gathered, dbias)
+            if need_weight:
+                col = plan.columns(x, n0, n1)
+                # dW_g^T = col_g @ dout_g^T: BLAS ran this orientation ~1.8x faster than dout_g @ col_g^T.
+                partial = _matrix("dweight", plan.rows // groups, plan.c_out, x.dtype)
+                for o, r in plan.group_slices:
+                    np.matmul(col[r], gathered[o].T, out=partial[:, o])
+                dweight += partial.T
+            if need_x:
+                dcol = _matrix("dcol", plan.rows, gathered.shape[1], x.dtype)
+                for o, r in plan.group_slices:
+                    np.matmul(weight_rows[o].T, gathered[o], out=dcol[r])
+                plan.scatter(dcol, n0, dx)
+        return dbias, dweight
+
+    sums = _over_chunks(plan.chunks, work)
+    dbias = sum(part[0] for part in sums)
+    dweight = sum(part[1] for part in sums).astype(x.dtype).reshape(weight.shape) if need_weight else None
     return dx, dweight, dbias.astype(x.dtype)
 
 

@@ -25,11 +25,14 @@ product at half speed); the flat layout made im2col ~8x faster than gathering
 rows of 28 outputs one by one; and BLAS beats numba's own loops
 (``direct_forward``, kept for that comparison and tested like the rest).
 
-The numba kernels run single-threaded (``parallel=False``) on purpose:
-BLAS already uses every core for the products, and numba's OpenMP workers,
-which spin while waiting, and OpenBLAS's fought over the two cores (a
-forward pass took 5x longer with both pools multi-threaded). Kernels are
-compiled on first use (per dtype) and cached on disk, never at import.
+The numba kernels are single-threaded (``parallel=False``) and release the
+GIL (``nogil``): ``conv_compute`` runs the chunks on Python threads, each
+with its own chunk's im2col, single-threaded BLAS product and assembly.
+With numba's own parallel loops (OpenMP workers, which spin while waiting)
+between multi-threaded BLAS calls the two pools fought over the cores (a
+forward pass took 5x longer), and serial kernels between two-thread BLAS
+calls left a core idle in every kernel. Kernels are compiled on first use
+(per dtype) and cached on disk, never at import.
 """
 
 from __future__ import annotations
