@@ -18,16 +18,21 @@ plane coordinates, as ``batched_mlp`` does for an MLP's first layer::
 
 three convolutions per block of data for all the points of a chunk.
 
-Where the time goes: the convolutions after the first are as many, and as
-large, as in the per-point loop (each point has its own weights and
-activations), so the gain is what the loop spends around them -- a Python
-pass through the model and the autograd per point -- plus the first layer,
-plus parallelism: a chunk's points are split among threads, each running
-single-threaded BLAS on its own points (the GEMMs of one point are small,
-and two BLAS threads synchronising on every small product ran them ~10x
-slower whenever another process held a core, as on a shared machine), so
-BLAS is limited to one thread for the length of the evaluation.
-``benchmarks/landscape_cnn.py`` measures both paths.
+Where the time goes, and what that means for the speed: the convolutions
+after the first are as many, and as large, as in the per-point loop (each
+point has its own weights and activations), and so are the passes of batch
+norm, activations and pooling over them; only the first layer is shared. The
+gain is what the loop spends around that work -- a Python pass through the
+model and the autograd per point. A chunk's points are split among threads,
+each running single-threaded BLAS on its own points (``conv_compute`` splits
+a single convolution's samples the same way, so the loop is parallel too),
+with BLAS limited to one thread for the evaluation. Measured on 2 shared
+cores (``benchmarks/landscape_cnn.py``, 25x25 grids): no faster than the loop
+on 1,000 MNIST-1D or 449 digits samples (both ~1.0x: the work is the same
+convolutions), 1.1-1.9x on 32-128 samples, where the loop's per-point
+overhead counts. Going further would need fused per-point kernels
+(convolution, batch norm folded into it, activation and pooling in one pass
+over the output), which this module does not have.
 
 Requirements (``cnn_structure``; ``method='auto'`` falls back to the per-point
 loop otherwise): a convolution somewhere; parameters only in the layer types
