@@ -8,7 +8,7 @@ import pytest
 import lasandbox as paddle
 from lasandbox import io, models, nn
 from lasandbox.autograd.tensor import Tensor
-from lasandbox.nn.bn_stats import update_bn
+from lasandbox.nn.bn_stats import kept_statistics, update_bn
 from lasandbox.nn.norm import _BatchNormBase
 
 
@@ -127,3 +127,13 @@ def test_bad_loaders_change_nothing():
     assert model[0]._momentum == 0.9 and model[0].training
     with pytest.raises(TypeError, match="nn.Layer"):
         update_bn(lambda x: x, [np.zeros(3)])
+
+
+def test_kept_statistics_restores_the_running_statistics():
+    model = _trained_resnet()
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    with kept_statistics(model):
+        update_bn(model, _batches())
+        assert any(not np.array_equal(v.numpy(), before[k]) for k, v in model.state_dict().items())
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[key])

@@ -20,6 +20,8 @@ batch means).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from lasandbox.autograd.engine import no_grad
@@ -106,3 +108,22 @@ def update_bn(model, loader, *, forward=None):
         for layer, training in modes:
             layer.training = training
     return count
+
+
+@contextlib.contextmanager
+def kept_statistics(model):
+    """Restore every batch-norm layer's running statistics (and momentum) on leaving the block.
+
+    For evaluating other weights with their own statistics and coming back,
+    e.g. ``with la.slow_weights(), kept_statistics(model): update_bn(model, loader); evaluate(...)``.
+    """
+    layers = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, _BatchNormBase)]
+    saved = [(layer, layer._momentum, layer._mean.numpy().copy(), layer._variance.numpy().copy())
+             for layer in layers]
+    try:
+        yield model
+    finally:
+        for layer, momentum, mean, variance in saved:
+            layer._momentum = momentum
+            layer._mean.numpy()[...] = mean
+            layer._variance.numpy()[...] = variance
