@@ -8,8 +8,9 @@
   ``plane.project`` gives coordinates and each point's distance from the
   plane (``directions``);
 * ``evaluate_grid`` / ``interpolate``: loss and accuracy over a grid or a
-  line, batched for plain MLPs (the first layer's products computed once),
-  one autograd forward per point otherwise (``grid``, ``batched_mlp``);
+  line, batched for plain MLPs (the first layer's products computed once)
+  and for conv nets (many points per forward pass), one autograd forward per
+  point otherwise (``grid``, ``batched_mlp``, ``batched_cnn``);
 * ``top_hessian_eigenvalue`` / ``sharpness_along_trajectory``: curvature at
   the fast and the slow weights by power iteration (``sharpness``);
 * ``figure1``: all of it in one call, drawing ``figures/landscape_demo.png``.

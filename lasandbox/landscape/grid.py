@@ -2,14 +2,18 @@
 
 Two paths compute the same numbers:
 
-* ``method='batched'`` (plain MLPs, see ``batched_mlp``): many grid points per
-  pass, the first layer's products computed once;
+* ``method='batched'``: many grid points per pass, the first layer's products
+  computed once -- for plain MLPs by one numba kernel (``batched_mlp``), for
+  conv nets by the model's own forward on the points folded into the batch
+  (``batched_cnn``);
 * ``method='naive'``: load each point into the model and call
   ``lasandbox.training.evaluate`` (one autograd forward per point). It works
   for any model and is the reference the batched path is tested against.
 
-``method='auto'`` takes the batched path when the model is a plain MLP and
-falls back to the naive one otherwise. Every result carries its cost.
+``method='auto'`` takes the batched path when the model is a plain MLP or a
+conv net the folded pass supports (``batched_cnn.cnn_structure``, confirmed
+by a two-point probe) and falls back to the naive one otherwise. Every result
+carries its cost.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lasandbox.landscape import batched_cnn
 from lasandbox.landscape.batched_mlp import evaluate_plane_points, mlp_structure
 from lasandbox.landscape.directions import Plane
 from lasandbox.landscape.layout import ParameterLayout, check_labelled_data, loaded_weights
@@ -71,15 +76,21 @@ class LineResult:
     seconds: float
 
 
+_BATCHABLE = ("method='batched' needs a plain MLP (nn.Sequential of Linear layers with ReLU/Tanh/Sigmoid between "
+              "them) or a conv net whose parameters are all in Conv1D/Conv2D, BatchNorm (eval mode) and Linear "
+              "layers; use method='naive' or 'auto' for this model")
+
+
 def _check_method(method, model, layout):
+    """``('mlp', layers)``, ``('cnn', plan)`` or ``None`` (the per-point loop)."""
     check_choice("method", method, METHODS)
     layers = mlp_structure(model, layout)
-    if method == "batched" and layers is None:
-        raise ValueError("method='batched' needs a plain MLP (nn.Sequential of Linear layers with "
-                         "ReLU/Tanh/Sigmoid between them); use method='naive' or 'auto' for this model")
+    plan = None if layers is not None else batched_cnn.cnn_structure(model, layout)
+    if method == "batched" and layers is None and plan is None:
+        raise ValueError(_BATCHABLE)
     if method == "naive":
         return None
-    return layers
+    return ("mlp", layers) if layers is not None else (("cnn", plan) if plan is not None else None)
 
 
 def evaluate_points(model, plane, coords, x, y, *, method="auto", show_progress=False, desc="landscape"):
@@ -95,13 +106,24 @@ def evaluate_points(model, plane, coords, x, y, *, method="auto", show_progress=
         raise ValueError(f"plane lives in a {plane.size}-dimensional weight space, the model has {layout.size} weights")
     x, y = check_labelled_data(x, y)
     coords = check_finite("coords", np.asarray(coords, dtype=np.float64).reshape(-1, 2))
-    layers = _check_method(method, model, layout)
-    bar = progress(total=len(coords), desc=f"{desc} ({'naive' if layers is None else 'batched'})",
+    path = _check_method(method, model, layout)
+    if path is not None and path[0] == "cnn" and not batched_cnn.probe_agrees(
+            model, path[1], layout, plane.origin, plane.d1, plane.d2, x, y,
+            lambda vector, xs, ys: _evaluate_loaded(model, layout, vector, xs, ys)):
+        if method == "batched":
+            raise ValueError("method='batched': the folded conv-net pass disagrees with the per-point loop on "
+                             "this model (its forward mixes samples?); use method='naive' or 'auto'")
+        path = None
+    bar = progress(total=len(coords), desc=f"{desc} ({'naive' if path is None else 'batched'})",
                    enabled=None if show_progress else False)
     with bar:
-        if layers is not None:
-            loss, accuracy = evaluate_plane_points(layers, plane.origin, plane.d1, plane.d2, coords, x, y,
+        if path is not None and path[0] == "mlp":
+            loss, accuracy = evaluate_plane_points(path[1], plane.origin, plane.d1, plane.d2, coords, x, y,
                                                    on_chunk=bar.update)
+            return loss, accuracy, "batched"
+        if path is not None:
+            loss, accuracy = batched_cnn.evaluate_plane_points_cnn(model, path[1], plane.origin, plane.d1, plane.d2,
+                                                                   coords, x, y, on_chunk=bar.update)
             return loss, accuracy, "batched"
         loss, accuracy = np.empty(len(coords)), np.empty(len(coords))
         for p, (a, b) in enumerate(coords):

@@ -203,3 +203,16 @@ def dropout(x, p=0.5, axis=None, training=True, mode="upscale_in_train", name=No
     factor = keep / (1 - p) if mode == "upscale_in_train" else keep
     factor = factor.astype(xv.dtype)
     return make_result(xv * factor, (x,), lambda g: (g * factor,))
+
+
+# Convolution, pooling and batch norm live in their own modules; re-exported here under Paddle's names.
+from lasandbox.nn.functional_conv import conv1d, conv2d  # noqa: E402, F401
+from lasandbox.nn.functional_norm import batch_norm, dropout2d  # noqa: E402, F401
+from lasandbox.nn.functional_pool import (  # noqa: E402, F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)

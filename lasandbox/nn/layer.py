@@ -124,18 +124,20 @@ class Layer:
 
     # ---------------------------------------------------------------- queries
     def named_sublayers(self, prefix="", include_self=False, layers_set=None):
+        """Sub-layers depth-first, each before its children (Paddle's order, which fixes the order of
+        ``named_parameters()`` and ``state_dict()`` for nested models)."""
         seen = set() if layers_set is None else layers_set
         stack = [(prefix, self)]
         while stack:
-            path, layer = stack.pop(0)
+            path, layer = stack.pop()
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
             if layer is not self or include_self:
                 yield path, layer
-            for name, child in layer._sub_layers.items():
-                if child is not None:
-                    stack.append((f"{path}.{name}" if path else name, child))
+            children = [(f"{path}.{name}" if path else name, child)
+                        for name, child in layer._sub_layers.items() if child is not None]
+            stack.extend(reversed(children))
 
     def sublayers(self, include_self=False):
         return [layer for _, layer in self.named_sublayers(include_self=include_self)]

@@ -1,0 +1,246 @@
+"""The convolution on arrays: chunks of samples through the ``conv_kernels`` and BLAS.
+
+``conv_forward`` and ``conv_backward`` take ``[N, C, H, W]`` arrays and a
+``conv_args.Geometry``; the autograd op (``functional_conv``) wraps them.
+The layout (flat for stride 1, strided otherwise), the chunk size and the
+threads that run the chunks (``_over_chunks``) are chosen here; see
+``conv_kernels`` for what each means and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from lasandbox.nn import conv_kernels as kernels
+from lasandbox.nn.allocator import keep_large_buffers_in_heap
+
+keep_large_buffers_in_heap()  # this module loads on the first convolution; see allocator.py for why
+
+# Bytes of im2col columns per chunk of samples: small enough to stay in cache between im2col and the
+# product that reads them, large enough for long BLAS calls (measured: 1-8 MB all within 10%).
+CHUNK_BYTES = 4 << 20
+_scratch = threading.local()  # per thread, so Python threads may run convolutions side by side
+
+
+def _buffer(name, size, dtype):
+    """A 1-D scratch array of at least ``size`` values, reused between calls (fresh pages cost page faults)."""
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    key = (name, np.dtype(dtype).str)
+    flat = buffers.get(key)
+    if flat is None or flat.size < size:
+        flat = np.empty(max(size, 1), dtype=dtype)
+        buffers[key] = flat
+    return flat[:size]
+
+
+def _matrix(name, rows, cols, dtype):
+    return _buffer(name, rows * cols, dtype).reshape(rows, cols)
+
+
+class _Plan:
+    """How one convolution runs: layout, row width of the output grid, chunks of samples."""
+
+    def __init__(self, x_shape, weight_shape, geom, groups, itemsize, threads=1):
+        n, c, h, w = x_shape
+        self.c_out = weight_shape[0]
+        self.groups = groups
+        self.geom = geom
+        self.rows = c * geom.kernel[0] * geom.kernel[1]
+        self.flat = geom.stride == (1, 1)
+        top, bottom, left, right = geom.pads
+        self.hp, self.wp = h + top + bottom, w + left + right
+        ho, wo = geom.out_size
+        self.row_width = self.wp if self.flat else wo
+        self.span = ho * self.row_width
+        per_sample = max(1, self.rows * self.span * itemsize)
+        # Within the byte budget, and at least one chunk per thread when there are enough samples.
+        size = int(max(1, min(n, CHUNK_BYTES // per_sample, -(-n // threads))))
+        self.chunks = [(n0, min(n, n0 + size)) for n0 in range(0, n, size)]
+        per_out, per_in = self.c_out // groups, self.rows // groups
+        self.group_slices = [(slice(g * per_out, (g + 1) * per_out), slice(g * per_in, (g + 1) * per_in))
+                             for g in range(groups)]
+
+    def columns(self, x, n0, n1):
+        """im2col of samples ``n0:n1`` into a scratch matrix ``[rows, (n1-n0)*span]``."""
+        g = self.geom
+        col = _matrix("col", self.rows, (n1 - n0) * self.span, x.dtype)
+        (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
+        top, _, left, _ = g.pads
+        if self.flat:
+            tail = (kw - 1) * dw
+            padded = _buffer("padded", (n1 - n0) * x.shape[1] * self.hp * self.wp + tail, x.dtype)
+            kernels.pad_planes(x, n0, n1, top, left, self.hp, self.wp, padded)
+            kernels.im2col_flat(padded, x.shape[1], self.hp, self.wp, kh, kw, dh, dw, g.out_size[0], col)
+        else:
+            kernels.im2col_strided(x, n0, n1, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, col)
+        return col
+
+    def scatter(self, dcol, n0, dx):
+        """col2im of a chunk's column gradients into ``dx[n0:...]``."""
+        g = self.geom
+        (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
+        top, _, left, _ = g.pads
+        if self.flat:
+            plane = _buffer("plane", self.hp * self.wp, dx.dtype)
+            kernels.col2im_flat(dcol, self.hp, self.wp, kh, kw, dh, dw, *g.out_size, top, left, n0, dx, plane)
+        else:
+            kernels.col2im_strided(dcol, n0, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, dx)
+
+
+def _threads():
+    return max(1, os.cpu_count() or 1)
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="lasandbox-conv")
+    return _POOL
+
+
+_POOL = None
+
+
+def _blas_libraries():
+    """threadpoolctl's handles on the loaded BLAS libraries (none without threadpoolctl), found once."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # a dependency of scikit-learn, so normally present
+            _BLAS = []
+        else:
+            _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers
+    return _BLAS
+
+
+_BLAS = None
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    libs = _blas_libraries()
+    previous = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(libs, previous, strict=True):
+            lib.set_num_threads(n)
+
+
+def _over_chunks(chunks, work):
+    """``work(chunk_indices)`` on the chunks, split among threads when there are several.
+
+    Each thread runs single-threaded BLAS on its own chunks (im2col, product and
+    assembly of one chunk stay on one core, in its cache): on two cores that ran
+    ~1.5x faster than one thread of numba kernels between two-thread BLAS calls,
+    and does not stall when another process holds a core (two BLAS threads meet at
+    every product). Only from the main thread: a worker thread (e.g. the folded
+    landscape pass, which splits points the same way) runs its chunks itself.
+    """
+    n_threads = min(_threads(), len(chunks))
+    serial = getattr(_scratch, "serial", False) or threading.current_thread() is not threading.main_thread()
+    if n_threads < 2 or serial:
+        return [work(range(len(chunks)))]
+    shares = [range(t, len(chunks), n_threads) for t in range(n_threads)]
+    with _single_threaded_blas():
+        futures = [_pool().submit(work, share) for share in shares[1:]]
+        results = [work(shares[0])]
+        results += [future.result() for future in futures]
+    return results
+
+
+@contextlib.contextmanager
+def serial_chunks():
+    """Inside the block this thread runs its convolutions' chunks itself (its caller splits the work)."""
+    previous = getattr(_scratch, "serial", False)
+    _scratch.serial = True
+    try:
+        yield
+    finally:
+        _scratch.serial = previous
+
+
+def conv_forward(x, weight, bias, geom, groups, out=None):
+    """The convolution of ``x`` ``[N, C, H, W]`` by ``weight`` ``[Co, C/groups, kh, kw]`` plus ``bias`` (or None).
+
+    ``out``: a C-contiguous ``[N, Co, Ho, Wo]`` array to write into (a new one by default).
+    """
+    x = np.ascontiguousarray(x)
+    plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize, _threads())
+    weight_rows = np.ascontiguousarray(weight.reshape(plan.c_out, -1), dtype=x.dtype)
+    has_bias = bias is not None
+    bias_arg = np.ascontiguousarray(bias, dtype=x.dtype) if has_bias else np.zeros(1, dtype=x.dtype)
+    if out is None:
+        out = np.empty((x.shape[0], plan.c_out, *geom.out_size), dtype=x.dtype)
+
+    def work(indices):
+        for i in indices:
+            n0, n1 = plan.chunks[i]
+            col = plan.columns(x, n0, n1)
+            product = _matrix("product", plan.c_out, col.shape[1], x.dtype)
+            for o, r in plan.group_slices:
+                np.matmul(weight_rows[o], col[r], out=product[o])
+            kernels.assemble_output(product, plan.row_width, bias_arg, has_bias, n0, out)
+
+    _over_chunks(plan.chunks, work)
+    return out
+
+
+def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True):
+    """``(dx, dweight, dbias)`` for the output gradient ``dout`` (``dx``/``dweight`` None when not needed).
+
+    The columns are recomputed chunk by chunk rather than kept from the forward
+    pass: gathering them again (from ``x``, in cache) costs less than storing
+    and re-reading the whole-batch matrix.
+    """
+    x = np.ascontiguousarray(x)
+    dout = np.ascontiguousarray(dout, dtype=x.dtype)
+    plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize, _threads())
+    weight_rows = np.ascontiguousarray(weight.reshape(plan.c_out, -1), dtype=x.dtype)
+    dx = np.empty(x.shape, dtype=x.dtype) if need_x else None
+
+    def work(indices):
+        """This thread's chunks; returns its sums of the bias and weight gradients (float64)."""
+        dbias = np.zeros(plan.c_out, dtype=np.float64)
+        dweight = np.zeros((plan.c_out, plan.rows // groups), dtype=np.float64) if need_weight else None
+        for i in indices:
+            n0, n1 = plan.chunks[i]
+            gathered = _matrix("gathered", plan.c_out, (n1 - n0) * plan.span, x.dtype)
+            kernels.gather_output_grad(dout, n0, plan.row_width, gathered, dbias)
+            if need_weight:
+                col = plan.columns(x, n0, n1)
+                # dW_g^T = col_g @ dout_g^T: BLAS ran this orientation ~1.8x faster than dout_g @ col_g^T.
+                partial = _matrix("dweight", plan.rows // groups, plan.c_out, x.dtype)
+                for o, r in plan.group_slices:
+                    np.matmul(col[r], gathered[o].T, out=partial[:, o])
+                dweight += partial.T
+            if need_x:
+                dcol = _matrix("dcol", plan.rows, gathered.shape[1], x.dtype)
+                for o, r in plan.group_slices:
+                    np.matmul(weight_rows[o].T, gathered[o], out=dcol[r])
+                plan.scatter(dcol, n0, dx)
+        return dbias, dweight
+
+    sums = _over_chunks(plan.chunks, work)
+    dbias = sum(part[0] for part in sums)
+    dweight = sum(part[1] for part in sums).astype(x.dtype).reshape(weight.shape) if need_weight else None
+    return dx, dweight, dbias.astype(x.dtype)
+
+
+def direct_conv_forward(x, weight, bias, geom, groups):
+    """The same convolution by ``conv_kernels.direct_forward`` (the measured alternative to im2col + BLAS)."""
+    out = np.empty((x.shape[0], weight.shape[0], *geom.out_size), dtype=x.dtype)
+    has_bias = bias is not None
+    bias_arg = np.ascontiguousarray(bias, dtype=x.dtype) if has_bias else np.zeros(1, dtype=x.dtype)
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    kernels.direct_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight, dtype=x.dtype), bias_arg,
+                           has_bias, groups, sh, sw, dh, dw, geom.pads[0], geom.pads[2], out)
+    return out

@@ -1,0 +1,244 @@
+"""Convolution kernels: im2col / col2im in numba, the matrix products in BLAS (numpy matmul).
+
+Forward, per chunk of samples: the input windows become the columns of
+``col`` ``[C*kh*kw, S*Ho*R]``; each group's output is one product
+``W_g [Co/G, Cg*kh*kw] @ col_g``; ``assemble_output`` moves it to
+``[N, Co, Ho, Wo]`` and adds the bias. Backward: ``gather_output_grad``
+does the reverse move (and sums the bias gradient); ``dW_g += dout_g @
+col_g.T``; ``dcol_g = W_g.T @ dout_g`` goes back to ``dx`` through col2im.
+
+Two column layouts (``R`` above is the length of a row of outputs):
+
+* *flat* (stride 1, any padding and dilation): outputs are laid out on the
+  padded width ``R = Wp``, so the column of tap ``(i, j)`` for one sample
+  and channel is one contiguous run of the zero-padded plane, starting at
+  ``i*dh*Wp + j*dw``: im2col is ``C*kh*kw`` plain copies per sample and
+  col2im as many contiguous adds. The ``Wp - Wo`` extra outputs per row are
+  computed and dropped (their output gradients are zero);
+* *strided* (any stride): ``R = Wo``, gathered element by element.
+
+Why this shape (AMD EPYC, 2 cores, batch 64, 16 -> 16 channels, 3x3, 28x28;
+``benchmarks/conv_gflops.py`` prints the numbers): chunks of a few MB keep
+the columns in cache between im2col and the product that reads them (the
+whole-batch matrix, 29 MB here, made both passes memory-bound and ran the
+product at half speed); the flat layout made im2col ~8x faster than gathering
+rows of 28 outputs one by one; and BLAS beats numba's own loops
+(``direct_forward``, kept for that comparison and tested like the rest).
+
+The numba kernels are single-threaded (``parallel=False``) and release the
+GIL (``nogil``): ``conv_compute`` runs the chunks on Python threads, each
+with its own chunk's im2col, single-threaded BLAS product and assembly.
+With numba's own parallel loops (OpenMP workers, which spin while waiting)
+between multi-threaded BLAS calls the two pools fought over the cores (a
+forward pass took 5x longer), and serial kernels between two-thread BLAS
+calls left a core idle in every kernel. Kernels are compiled on first use
+(per dtype) and cached on disk, never at import.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@njit(inline="always")
+def _valid_range(size, out_len, stride, offset):
+    """Outputs ``o`` with ``0 <= o*stride + offset < size``, as ``[lo, hi)``."""
+    lo = 0
+    if offset < 0:
+        lo = (-offset + stride - 1) // stride
+    hi = 0
+    if size - offset > 0:
+        hi = (size - offset + stride - 1) // stride
+    return lo, min(max(hi, lo), out_len)
+
+
+# ------------------------------------------------------------ flat layout (stride 1)
+@njit(**_JIT)
+def pad_planes(x, n0, n1, top, left, hp, wp, padded):
+    """Write ``x[n0:n1]`` framed by zeros into ``padded`` (flat: ``S*C`` planes of ``Hp*Wp``, then a zero tail)."""
+    channels, h, w = x.shape[1], x.shape[2], x.shape[3]
+    size = hp * wp
+    padded[:] = 0
+    for n in range(n1 - n0):
+        for c in range(channels):
+            start = (n * channels + c) * size
+            src = x[n0 + n, c]
+            for r in range(h):
+                dst = padded[start + (top + r) * wp + left:start + (top + r) * wp + left + w]
+                row = src[r]
+                for q in range(w):
+                    dst[q] = row[q]
+
+
+@njit(**_JIT)
+def im2col_flat(padded, channels, hp, wp, kh, kw, dh, dw, ho, col):
+    """``col[c*kh*kw + i*kw + j, n*Ho*Wp + q] = padded[(n*C + c)*Hp*Wp + i*dh*Wp + j*dw + q]`` for ``q < Ho*Wp``.
+
+    A run may go past its plane's end by up to ``(kw - 1)*dw`` values; only
+    dropped outputs read those (the next plane's first values, or the zero
+    tail after the last plane).
+    """
+    span = ho * wp
+    taps = kh * kw
+    n_samples = col.shape[1] // span
+    for c in range(channels):
+        for i in range(kh):
+            for j in range(kw):
+                dst_row = col[c * taps + i * kw + j]
+                for n in range(n_samples):
+                    start = (n * channels + c) * hp * wp + i * dh * wp + j * dw
+                    src = padded[start:start + span]
+                    dst = dst_row[n * span:(n + 1) * span]
+                    for q in range(span):
+                        dst[q] = src[q]
+
+
+@njit(**_JIT)
+def col2im_flat(dcol, hp, wp, kh, kw, dh, dw, ho, wo, top, left, n0, dx, plane):
+    """``dx[n0:n0+S]`` = the adjoint of ``im2col_flat`` (dropped outputs have zero gradient: not added).
+
+    ``plane`` is scratch for one padded plane (``Hp*Wp`` values).
+    """
+    channels, h, w = dx.shape[1], dx.shape[2], dx.shape[3]
+    span = ho * wp
+    length = (ho - 1) * wp + wo  # up to the last kept output, so a run never leaves its plane
+    taps = kh * kw
+    for n in range(dcol.shape[1] // span):
+        for c in range(channels):
+            plane[:] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    src = dcol[c * taps + i * kw + j, n * span:n * span + length]
+                    dst = plane[i * dh * wp + j * dw:i * dh * wp + j * dw + length]
+                    for q in range(length):
+                        dst[q] += src[q]
+            target = dx[n0 + n, c]
+            for r in range(h):
+                row = target[r]
+                src = plane[(top + r) * wp + left:(top + r) * wp + left + w]
+                for q in range(w):
+                    row[q] = src[q]
+
+
+# ------------------------------------------------------------ strided layout (any stride)
+@njit(**_JIT)
+def im2col_strided(x, n0, n1, kh, kw, sh, sw, dh, dw, top, left, ho, wo, col):
+    """``col[c*kh*kw + i*kw + j, (n-n0)*Ho*Wo + oh*Wo + ow] = x[n, c, oh*sh - top + i*dh, ow*sw - left + j*dw]``
+    (0 where that is padding)."""
+    channels, h, w = x.shape[1], x.shape[2], x.shape[3]
+    taps = kh * kw
+    plane = ho * wo
+    for c in range(channels):
+        for i in range(kh):
+            for j in range(kw):
+                dst_row = col[c * taps + i * kw + j]
+                offset = j * dw - left
+                lo, hi = _valid_range(w, wo, sw, offset)
+                for n in range(n1 - n0):
+                    for oh in range(ho):
+                        ih = oh * sh - top + i * dh
+                        dst = dst_row[n * plane + oh * wo:n * plane + (oh + 1) * wo]
+                        if ih < 0 or ih >= h:
+                            dst[:] = 0
+                            continue
+                        src = x[n0 + n, c, ih]
+                        dst[:lo] = 0
+                        for ow in range(lo, hi):
+                            dst[ow] = src[ow * sw + offset]
+                        dst[hi:] = 0
+
+
+@njit(**_JIT)
+def col2im_strided(dcol, n0, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
+    """The adjoint of ``im2col_strided``: ``dx[n0:n0+S]`` (zeroed here) gets every column entry that read it."""
+    channels, h, w = dx.shape[1], dx.shape[2], dx.shape[3]
+    taps = kh * kw
+    plane = ho * wo
+    n_samples = dcol.shape[1] // plane
+    for n in range(n_samples):
+        for c in range(channels):
+            target = dx[n0 + n, c]
+            target[:, :] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    src_row = dcol[c * taps + i * kw + j]
+                    offset = j * dw - left
+                    lo, hi = _valid_range(w, wo, sw, offset)
+                    for oh in range(ho):
+                        ih = oh * sh - top + i * dh
+                        if ih < 0 or ih >= h:
+                            continue
+                        dst = target[ih]
+                        start = n * plane + oh * wo
+                        for ow in range(lo, hi):
+                            dst[ow * sw + offset] += src_row[start + ow]
+
+
+# ------------------------------------------------------------ both layouts
+@njit(**_JIT)
+def assemble_output(product, row_width, bias, has_bias, n0, out):
+    """``out[n0 + n, o, oh, ow] = product[o, n*Ho*R + oh*R + ow] + bias[o]`` (``R = row_width >= Wo``)."""
+    channels, ho, wo = out.shape[1], out.shape[2], out.shape[3]
+    span = ho * row_width
+    for n in range(product.shape[1] // span):
+        for o in range(channels):
+            b = bias[o] if has_bias else 0
+            for oh in range(ho):
+                src = product[o, n * span + oh * row_width:n * span + oh * row_width + wo]
+                dst = out[n0 + n, o, oh]
+                for ow in range(wo):
+                    dst[ow] = src[ow] + b
+
+
+@njit(fastmath={"reassoc"}, **_JIT)  # reassociating the bias sum lets it vectorise
+def gather_output_grad(dout, n0, row_width, gathered, dbias):
+    """``gathered[o, n*Ho*R + oh*R + ow] = dout[n0 + n, o, oh, ow]`` (0 for ``ow >= Wo``); ``dbias[o] +=`` the sum."""
+    channels, ho, wo = dout.shape[1], dout.shape[2], dout.shape[3]
+    span = ho * row_width
+    for o in range(channels):
+        total = 0.0
+        for n in range(gathered.shape[1] // span):
+            for oh in range(ho):
+                src = dout[n0 + n, o, oh]
+                dst = gathered[o, n * span + oh * row_width:n * span + (oh + 1) * row_width]
+                for ow in range(wo):
+                    dst[ow] = src[ow]
+                    total += src[ow]
+                for ow in range(wo, row_width):
+                    dst[ow] = 0
+        dbias[o] += total
+
+
+@njit(**_JIT)
+def direct_forward(x, weight, bias, has_bias, groups, sh, sw, dh, dw, top, left, out):
+    """The convolution as plain loops (no im2col, no BLAS): one ``(sample, output channel)`` plane at a time.
+
+    Kept for the im2col-vs-direct measurement in ``benchmarks/conv_gflops.py``;
+    the layers use im2col + BLAS (see the module docstring).
+    """
+    n_samples, channels, h, w = x.shape
+    c_out, c_group, kh, kw = weight.shape
+    ho, wo = out.shape[2], out.shape[3]
+    per_group = c_out // groups
+    for n in range(n_samples):
+        for o in range(c_out):
+            g = o // per_group
+            acc = out[n, o]
+            acc[:, :] = bias[o] if has_bias else 0
+            for cl in range(c_group):
+                c = g * c_group + cl
+                for i in range(kh):
+                    for j in range(kw):
+                        wv = weight[o, cl, i, j]
+                        offset = j * dw - left
+                        lo, hi = _valid_range(w, wo, sw, offset)
+                        for oh in range(ho):
+                            ih = oh * sh - top + i * dh
+                            if ih < 0 or ih >= h:
+                                continue
+                            src = x[n, c, ih]
+                            dst = acc[oh]
+                            for ow in range(lo, hi):
+                                dst[ow] += wv * src[ow * sw + offset]

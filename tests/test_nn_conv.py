@@ -1,0 +1,211 @@
+"""nn.Conv1D / Conv2D and F.conv1d / conv2d: kernels against the numpy reference, gradients, argument checks.
+
+Paddle's numbers for the same layers are replayed in test_paddle_cnn_reference.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lasandbox as paddle
+from lasandbox import nn
+from lasandbox.autograd import gradcheck
+from lasandbox.autograd.tensor import Tensor
+from lasandbox.nn import conv_args, conv_compute, conv_reference
+from lasandbox.nn import functional as F
+from lasandbox.nn.functional_conv import pad_spatial
+
+# (x shape, weight shape, stride, pads (top, bottom, left, right), dilation, groups)
+GEOMETRIES = [
+    ((2, 4, 7, 6), (6, 4, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),  # flat layout
+    ((3, 4, 9, 7), (4, 2, 3, 3), (1, 1), (0, 2, 1, 3), (2, 3), 2),  # flat, asymmetric, dilated, groups
+    ((2, 4, 9, 8), (6, 2, 3, 3), (2, 1), (0, 2, 1, 0), (2, 1), 2),  # strided layout
+    ((3, 4, 5, 5), (4, 1, 2, 2), (2, 2), (1, 1, 1, 1), (1, 1), 4),  # depthwise, stride 2
+    ((2, 3, 1, 9), (4, 3, 1, 3), (1, 3), (0, 0, 2, 1), (1, 2), 1),  # a 1-D convolution seen as 2-D
+    ((2, 5, 4, 4), (3, 5, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),  # 1x1
+]
+
+
+def _geometry(x_shape, w_shape, stride, pads, dilation):
+    return conv_args.make_geometry("conv2d", x_shape[2:], w_shape[2:], stride, dilation, ("explicit", pads),
+                                   input_shape=x_shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("spec", GEOMETRIES, ids=[f"geometry{i}" for i in range(len(GEOMETRIES))])
+def test_conv_kernels_match_the_numpy_reference(spec, dtype, monkeypatch):
+    x_shape, w_shape, stride, pads, dilation, groups = spec
+    # A tiny chunk size makes every sample its own chunk, so the chunked loops are exercised too.
+    monkeypatch.setattr(conv_compute, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    geom = _geometry(x_shape, w_shape, stride, pads, dilation)
+    tol = {"rtol": 1e-10, "atol": 1e-10} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-4}
+    ref = conv_reference.conv_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), geom,
+                                      groups)
+    np.testing.assert_allclose(conv_compute.conv_forward(x, w, b, geom, groups), ref, **tol)
+    np.testing.assert_allclose(conv_compute.direct_conv_forward(x, w, b, geom, groups), ref, **tol)
+    dout = rng.standard_normal(ref.shape).astype(dtype)
+    expected = conv_reference.conv_backward(dout.astype(np.float64), x.astype(np.float64), w.astype(np.float64),
+                                            geom, groups)
+    got = conv_compute.conv_backward(dout, x, w, geom, groups)
+    for name, ours, theirs in zip(("dx", "dweight", "dbias"), got, expected, strict=True):
+        assert ours.dtype == dtype, name
+        np.testing.assert_allclose(ours, theirs, err_msg=name, **tol)
+
+
+def test_conv_backward_skips_what_is_not_needed():
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
+    geom = _geometry(x.shape, w.shape, (1, 1), (1, 1, 1, 1), (1, 1))
+    dx, dw, db = conv_compute.conv_backward(np.ones((2, 4, 5, 5)), x, w, geom, 1, need_x=False)
+    assert dx is None and dw.shape == w.shape and db.shape == (4,)
+    dx, dw, _ = conv_compute.conv_backward(np.ones((2, 4, 5, 5)), x, w, geom, 1, need_weight=False)
+    assert dw is None and dx.shape == x.shape
+
+
+GRAD_CASES = [
+    ("conv2d", (2, 4, 5, 6), (4, 2, 3, 2), {"stride": [2, 1], "padding": [1, 0, 2, 1], "groups": 2}),
+    ("conv2d", (1, 3, 6, 5), (2, 3, 3, 3), {"padding": "same", "dilation": 1}),
+    ("conv2d", (1, 5, 6, 3), (2, 3, 2, 2), {"padding": [[0, 0], [1, 0], [0, 1], [0, 0]], "data_format": "NHWC"}),
+    ("conv1d", (2, 3, 9), (4, 3, 3), {"stride": 2, "padding": [1, 2], "dilation": 2}),
+    ("conv1d", (2, 8, 3), (4, 3, 3), {"padding": "valid", "data_format": "NLC"}),
+]
+
+
+@pytest.mark.parametrize("op, x_shape, w_shape, kwargs", GRAD_CASES)
+def test_conv_gradients_match_central_differences(op, x_shape, w_shape, kwargs):
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    fn = getattr(F, op)
+    assert gradcheck(lambda x, w, b: fn(x, w, b, **kwargs), [x, w, b])
+    assert gradcheck(lambda x, w: fn(x, w, None, **kwargs), [x, w])
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_modes_pad_like_numpy_with_correct_gradients(mode):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 2, 4, 5))
+    pads = (1, 2, 2, 1)
+    assert gradcheck(lambda x: pad_spatial(x, pads, mode, 2), [x])
+    numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    expected = np.pad(x, ((0, 0), (0, 0), (1, 2), (2, 1)), mode=numpy_mode)
+    np.testing.assert_array_equal(pad_spatial(Tensor(x), pads, mode, 2).numpy(), expected)
+    channel_last = pad_spatial(Tensor(np.moveaxis(x, 1, -1)), pads, mode, 2, channel_last=True).numpy()
+    np.testing.assert_array_equal(channel_last, np.moveaxis(expected, 1, -1))
+    # The layer pads then convolves without padding.
+    layer = nn.Conv2D(2, 3, 3, padding=1, padding_mode=mode, dtype="float64")
+    ref = conv_reference.conv_forward(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode=numpy_mode),
+                                      layer.weight.numpy(), layer.bias.numpy(),
+                                      _geometry((1, 2, 6, 7), (3, 2, 3, 3), (1, 1), (0, 0, 0, 0), (1, 1)), 1)
+    np.testing.assert_allclose(layer(Tensor(x)).numpy(), ref, rtol=1e-12)
+
+
+def test_conv_layers_shapes_init_and_bias_options():
+    paddle.seed(0)
+    conv = nn.Conv2D(8, 16, (3, 5), stride=2, padding="same", groups=4)
+    assert conv.weight.shape == [16, 2, 3, 5] and conv.bias.shape == [16]
+    assert np.all(conv.bias.numpy() == 0) and not conv.weight.stop_gradient
+    assert conv.weight.name.startswith("conv2d_")
+    assert nn.Conv2D(3, 4, 3, bias_attr=False).bias is None
+    assert nn.Conv2D(3, 4, 3, bias=False).bias is None
+    assert nn.Conv1D(3, 4, 5).weight.shape == [4, 3, 5]
+    out = conv(paddle.randn([2, 8, 9, 10]))
+    assert out.shape == [2, 16, 5, 5]
+    assert "kernel_size=[3, 5]" in repr(conv) and "groups=4" in repr(conv)
+    custom = nn.Conv2D(1, 1, 2, weight_attr=nn.ParamAttr(initializer=nn.initializer.Constant(0.5)))
+    np.testing.assert_array_equal(custom.weight.numpy(), np.full((1, 1, 2, 2), 0.5, np.float32))
+    assert nn.Conv2D(1, 2, 3, dtype="float64").weight.dtype == np.float64
+
+
+def test_same_padding_output_sizes_and_paddles_dilation_rule():
+    x = paddle.randn([1, 2, 7, 8])
+    w = paddle.randn([3, 2, 3, 3])
+    assert F.conv2d(x, w, stride=2, padding="same").shape == [1, 3, 4, 4]
+    # Paddle's SAME ignores the dilation (recorded from Paddle: conv2d_same_dilation2).
+    np.testing.assert_array_equal(F.conv2d(x, w, padding="same", dilation=3).numpy(),
+                                  F.conv2d(x, w, padding="SAME").numpy())
+    assert F.conv1d(paddle.randn([1, 2, 10]), paddle.randn([3, 2, 4]), padding="valid", stride=3).shape == [1, 3, 3]
+
+
+def test_conv_runs_under_no_grad_and_on_float64():
+    x = Tensor(np.random.default_rng(4).standard_normal((2, 3, 6, 6)))
+    w = Tensor(np.random.default_rng(5).standard_normal((4, 3, 3, 3)))
+    with paddle.no_grad():
+        y = F.conv2d(x, w, padding=1)
+    assert y.dtype == np.float64 and y.stop_gradient
+
+
+# ------------------------------------------------------------------ bad input: clear errors, nothing computed
+X = Tensor(np.zeros((2, 4, 6, 6), np.float32))
+W = Tensor(np.zeros((8, 4, 3, 3), np.float32))
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"weight": Tensor(np.zeros((8, 3, 3, 3), np.float32))}, ValueError, ["4 channels", "[8, 3, 3, 3]"]),
+    ({"weight": Tensor(np.zeros((8, 4, 7, 3), np.float32))}, ValueError, ["kernel_size [7, 3]", "padded input"]),
+    ({"weight": Tensor(np.zeros((8, 4, 3, 3), np.float32)), "padding": "valid", "dilation": 3}, ValueError,
+     ["spans 7", "[2, 4, 6, 6]"]),
+    ({"weight": Tensor(np.zeros((6, 2, 3, 3), np.float32)), "groups": 3}, ValueError, ["groups=3", "divide"]),
+    ({"weight": Tensor(np.zeros((8, 1, 3, 3), np.float32)), "groups": 2}, ValueError, ["expects 2"]),
+    ({"groups": 0}, ValueError, ["groups"]),
+    ({"stride": 0}, ValueError, ["stride"]),
+    ({"stride": [1, 2, 3]}, ValueError, ["stride", "2 ints"]),
+    ({"stride": 1.5}, ValueError, ["stride"]),
+    ({"dilation": -1}, ValueError, ["dilation"]),
+    ({"padding": -1}, ValueError, ["padding", ">= 0"]),
+    ({"padding": [1, 2, 3]}, ValueError, ["padding"]),
+    ({"padding": "full"}, ValueError, ["padding", "'same'"]),
+    ({"padding": [[1, 0], [0, 0], [1, 1], [1, 1]]}, ValueError, ["batch and channel"]),
+    ({"data_format": "NWHC"}, ValueError, ["data_format", "'NCHW'"]),
+    ({"bias": Tensor(np.zeros(7, np.float32))}, ValueError, ["bias", "[8]"]),
+    ({"weight": Tensor(np.zeros((8, 4, 3), np.float32))}, ValueError, ["weight must be 4-D"]),
+    ({"weight": Tensor(np.zeros((8, 4, 3, 3)))}, TypeError, ["dtype"]),
+    ({"x": Tensor(np.zeros((4, 6, 6), np.float32))}, ValueError, ["4-D input", "[4, 6, 6]"]),
+    ({"x": np.zeros((2, 4, 6, 6), np.float32)}, TypeError, ["x must be a Tensor"]),
+])
+def test_conv2d_rejects_bad_arguments_naming_them(kwargs, error, words):
+    args = {"x": X, "weight": W, **kwargs}
+    with pytest.raises(error) as info:
+        F.conv2d(**args)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_conv1d_and_layers_reject_bad_arguments():
+    with pytest.raises(ValueError, match="3-D input"):
+        F.conv1d(X, Tensor(np.zeros((8, 4, 3), np.float32)))
+    with pytest.raises(ValueError, match="data_format must be one of 'NCL', 'NLC'"):
+        F.conv1d(Tensor(np.zeros((2, 4, 6), np.float32)), Tensor(np.zeros((8, 4, 3), np.float32)),
+                 data_format="NCHW")
+    with pytest.raises(ValueError, match="groups=3 must divide in_channels"):
+        nn.Conv2D(4, 6, 3, groups=3)
+    with pytest.raises(ValueError, match="kernel_size"):
+        nn.Conv2D(4, 6, 0)
+    with pytest.raises(TypeError, match="in_channels"):
+        nn.Conv2D(4.0, 6, 3)
+    with pytest.raises(ValueError, match="padding_mode"):
+        nn.Conv2D(4, 6, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="needs an int padding"):
+        nn.Conv2D(4, 6, 3, padding="same", padding_mode="reflect")
+    with pytest.raises(NotImplementedError, match="device"):
+        nn.Conv2D(4, 6, 3, device="gpu")
+    with pytest.raises(ValueError, match="padding_mode='reflect' needs padding < the input size"):
+        nn.Conv1D(1, 1, 3, padding=4, padding_mode="reflect")(Tensor(np.zeros((1, 1, 3), np.float32)))
+    with pytest.raises(ValueError, match="x has 4 channels"):
+        nn.Conv2D(3, 2, 3)(X)
+
+
+def test_threaded_chunks_leave_blas_threads_as_they_were(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(conv_compute, "CHUNK_BYTES", 1)  # several chunks: split among threads
+    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    x = Tensor(np.random.default_rng(6).standard_normal((4, 2, 5, 5)), stop_gradient=False)
+    F.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding=1).sum().backward()
+    with conv_compute.serial_chunks():
+        serial = F.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding=1).numpy()
+    np.testing.assert_allclose(serial, F.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding=1).numpy(), rtol=1e-12)
+    after = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    assert before == after
