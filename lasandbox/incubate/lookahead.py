@@ -281,22 +281,33 @@ class LookAhead:
 
     # ------------------------------------------------------------ evaluation
     @contextlib.contextmanager
-    def slow_weights(self):
+    def slow_weights(self, recompute_bn=None, model=None):
         """Temporarily put the slow weights into the model (e.g. to evaluate); fast ones come back after.
 
+        Batch-norm running statistics belong to the weights that made them: the fast ones. With
+        ``recompute_bn=loader`` (and ``model=``, the Layer holding these parameters), the statistics
+        are recomputed for the slow weights by one pass over the loader (SWA's ``update_bn``:
+        ``lasandbox.nn.bn_stats``) and the fast statistics come back too, on leaving the block.
         Before the slow weights exist (Paddle's lazy init, step 0) the model is left as it is.
         """
+        if recompute_bn is not None and model is None:
+            raise TypeError("slow_weights(recompute_bn=loader) needs model= (the Layer whose batch-norm "
+                            "statistics to recompute): LookAhead holds parameters, not the model")
         slow = self.slow_buffer()
         if slow is None:
             yield self
             return
         params = self.inner_optimizer.flat_parameters()
         fast = params.copy()
-        params[...] = slow
-        try:
+        with contextlib.ExitStack() as restore:
+            params[...] = slow
+            restore.callback(params.__setitem__, Ellipsis, fast)
+            if recompute_bn is not None:
+                from lasandbox.nn import bn_stats
+
+                restore.enter_context(bn_stats.kept_statistics(model))
+                bn_stats.update_bn(model, recompute_bn)
             yield self
-        finally:
-            params[...] = fast
 
     # ----------------------------------------------------------------- state
     def state_dict(self):
