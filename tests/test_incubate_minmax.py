@@ -16,17 +16,6 @@ from lasandbox.paper import bilinear_game as bg
 LR = 0.1
 
 
-def _critic_step_matrix(eta):
-    # A y-step alone (ascent on x*y): y += eta * x.
-    return np.array([[1.0, 0.0], [eta, 1.0]])
-
-
-def _joint_cycle_matrix(eta, alpha, k, critic_steps):
-    """One Lookahead-minmax cycle in float64: k iterations of (one simultaneous step, critic_steps-1 y-steps)."""
-    iteration = np.linalg.matrix_power(_critic_step_matrix(eta), critic_steps - 1) @ bg.gda_matrix(eta)
-    return (1 - alpha) * np.eye(2) + alpha * np.linalg.matrix_power(iteration, k)
-
-
 def _pair(trajectory, t):
     return np.array([trajectory.x[t, 0], trajectory.y[t, 0]], dtype=float)
 
@@ -60,7 +49,7 @@ def test_joint_sync_with_several_critic_steps_follows_its_closed_form_and_separa
     for critic_steps in (1, 3):
         joint = bg.simulate(LR, [1.0], cycles * k, alpha=alpha, k=k, critic_steps=critic_steps)
         separate = bg.simulate(LR, [1.0], cycles * k, alpha=alpha, k=k, critic_steps=critic_steps, separate=True)
-        z = np.linalg.matrix_power(_joint_cycle_matrix(LR, alpha, k, critic_steps), cycles) @ np.ones(2)
+        z = np.linalg.matrix_power(bg.joint_cycle_matrix(LR, alpha, k, critic_steps), cycles) @ np.ones(2)
         got_joint, got_separate = _pair(joint, cycles * k), _pair(separate, cycles * k)
         assert np.max(np.abs(got_joint - z)) <= 2e-6 * np.linalg.norm(z)
         gap = np.linalg.norm(got_separate - got_joint) / np.linalg.norm(got_joint)

@@ -49,6 +49,16 @@ def lookahead_minmax_matrix(eta, alpha, k):
     return (1 - alpha) * np.eye(2) + alpha * np.linalg.matrix_power(gda_matrix(eta), k)
 
 
+def joint_cycle_matrix(eta, alpha, k, critic_steps=1):
+    """One Lookahead-minmax cycle when the max player takes ``critic_steps`` steps per iteration: each
+    iteration is a simultaneous step then ``critic_steps - 1`` y-steps ``y += eta x`` (float64)."""
+    critic_steps = check_int("critic_steps", critic_steps, low=1)
+    critic = np.array([[1.0, 0.0], [float(eta), 1.0]])
+    iteration = np.linalg.matrix_power(critic, critic_steps - 1) @ gda_matrix(float(eta))
+    alpha = check_real("alpha", alpha, low=0.0, high=1.0)
+    return (1 - alpha) * np.eye(2) + alpha * np.linalg.matrix_power(iteration, check_int("k", k, low=1))
+
+
 def gda_radius(eta):
     """Spectral radius of one GDA step: ``sqrt(1 + eta^2)`` (> 1 for every eta != 0)."""
     return np.hypot(1.0, np.asarray(eta, dtype=float))

@@ -50,10 +50,10 @@ LR, ALPHA, K = 0.1, 0.5, 5  # the issue's setting; alpha 0.5 is the paper's Fig.
 COUPLINGS = (0.5, 1.0, 2.0)  # eta = lr * s = 0.05, 0.1, 0.2, played at once (the pairs decouple)
 SIM_TOLERANCE = 1e-4  # relative, on the per-cycle radius measured in float32
 GAN_METHODS = {
-    "gda": gm.GanMethod("gda", "gda", 0.1),
-    "la_gda": gm.GanMethod("la_gda", "gda", 0.1, alpha=ALPHA, k=K),
-    "adam": gm.GanMethod("adam", "adam", 0.002),
-    "la_adam": gm.GanMethod("la_adam", "adam", 0.002, alpha=ALPHA, k=K),
+    "gda": gm.GanMethod("gda", "gda", gm.DEFAULT_LR["gda"]),
+    "la_gda": gm.GanMethod("la_gda", "gda", gm.DEFAULT_LR["gda"], alpha=ALPHA, k=K),
+    "adam": gm.GanMethod("adam", "adam", gm.DEFAULT_LR["adam"]),
+    "la_adam": gm.GanMethod("la_adam", "adam", gm.DEFAULT_LR["adam"], alpha=ALPHA, k=K),
 }
 LABELS = {"gda": "GDA (SGD)", "la_gda": "LA-minmax(GDA)", "adam": "Adam", "la_adam": "LA-minmax(Adam)"}
 PAIRS = {"la_gda": "gda", "la_adam": "adam"}
@@ -257,7 +257,8 @@ def compute(ctx):
                unverified=True)
     ctx.record("GAN training", f"{scale['iterations']} iterations, evaluated every {scale['eval_every']} on "
                f"{gm.EVAL_SAMPLES} samples from fixed noise (Lookahead-minmax at its slow weights)")
-    ctx.record("GAN learning rates", "GDA (SGD) 0.1, Adam 0.002 with beta1 0.5; Lookahead-minmax uses its base's",
+    ctx.record("GAN learning rates", f"GDA (SGD) {gm.DEFAULT_LR['gda']}, Adam {gm.DEFAULT_LR['adam']} with beta1 "
+               "0.5; Lookahead-minmax uses its base's",
                unverified=True, source="chosen for the base optimizers from a 2-seed look at SGD {0.05, 0.1, 0.2} "
                "and Adam {1e-3, 2e-3, 3e-3}")
     ctx.record("Lookahead-minmax alpha, k (GAN)", f"alpha {ALPHA}, k {K}, slow_init construction", unverified=True,

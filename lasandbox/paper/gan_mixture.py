@@ -38,6 +38,9 @@ MODES, RADIUS, STD = 8, 2.0, 0.05
 LATENT, HIDDEN = 4, 64
 EVAL_SAMPLES, PROJECTIONS, MODE_SHARE = 2000, 64, 0.02
 BASES = ("gda", "adam")
+# Learning rates for the base optimizers (both players), from a 2-seed look at SGD {0.05, 0.1, 0.2} and
+# Adam {1e-3, 2e-3, 3e-3}; Lookahead-minmax uses its base's. The figure and the sweep task share them.
+DEFAULT_LR = {"gda": 0.1, "adam": 0.002}
 
 
 def mode_centres(modes=MODES, radius=RADIUS):

@@ -17,6 +17,20 @@ Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
   Metrics: ``train_loss``, ``test_loss``, ``test_accuracy`` per epoch;
   ``final_loss`` (train loss after the last epoch), ``final_test_loss``,
   ``final_test_accuracy``, ``best_test_accuracy``.
+  Lookahead variants: ``nested_alpha`` / ``nested_k`` wrap that LookAhead in an outer one (nested
+  Lookahead; ``nested_k`` counts optimizer steps, a multiple of ``k`` gives whole inner cycles, other
+  values are allowed); ``pullback_states=all`` makes ``inner_state`` reset/pullback act on every state
+  buffer of the rule (Adam's two moments) instead of the momentum buffer.
+* ``bilinear-game`` and ``gan-8gaussians`` (defined in :mod:`lasandbox.sweep.game_tasks`, loaded on
+  first use), the two-player games of figure ``minmax``. ``bilinear-game``: ``min_x max_y s x y`` with
+  simultaneous GDA (SGD players) and Lookahead-minmax (``alpha=none``: GDA alone; ``separate=true``: two
+  separate LookAhead wrappers instead), the max player stepping ``critic_steps`` times per iteration.
+  Metrics: ``distance`` |z| per recorded iteration; ``final_distance``, the measured ``rate`` per
+  iteration and the ``expected_rate`` (the cycle matrix's spectral radius per iteration; exact for
+  ``critic_steps=1``, asymptotic otherwise; none for separate wrappers). ``gan-8gaussians``: the GAN of
+  figure ``minmax`` (``lasandbox.paper.gan_mixture``) with ``base`` gda or adam, Lookahead-minmax unless
+  ``alpha=none``. Metrics per evaluation: ``modes``, ``high_quality``, ``sliced_w1``;
+  ``final_sliced_w1``, ``final_modes``, ``final_high_quality``, ``best_sliced_w1``.
 * ``nqm``: a short Monte-Carlo run of SGD (``alpha=none``) or Lookahead(SGD)
   on the noisy quadratic model (``a_i = 1/i``, ``sigma2_i = 1/a_i``), with the
   package's kernels. Metrics: ``final_loss`` (mean excess loss over chains at
@@ -94,12 +108,13 @@ def register_task(task: SweepTask) -> SweepTask:
 
 # Tasks that live with the code they run, registered when their module is first imported. Importing
 # them here would make every sweep (and every dask worker) load the paper's figure code.
-TASK_MODULES = {"paper-run": "lasandbox.paper.sweep_runs"}
+TASK_MODULES = {"paper-run": "lasandbox.paper.sweep_runs", "bilinear-game": "lasandbox.sweep.game_tasks",
+                "gan-8gaussians": "lasandbox.sweep.game_tasks"}
 
 
 def load_task_modules():
     """Import the modules of ``TASK_MODULES``, so that ``TASKS`` lists every task of the package."""
-    for module in TASK_MODULES.values():
+    for module in dict.fromkeys(TASK_MODULES.values()):
         importlib.import_module(module)
 
 
@@ -129,6 +144,9 @@ def _optimizer_names():
     return registry.names()
 
 
+NESTED_K_DEFAULT = 20
+
+
 def _mlp_params(hidden, batch_size):
     return (
         Param("optimizer", "choice", "momentum", "inner optimizer (lasandbox.optimizer.registry)",
@@ -144,6 +162,12 @@ def _mlp_params(hidden, batch_size):
         Param("k", "int", 5, "LookAhead inner steps per sync", low=1),
         Param("inner_state", "choice", "keep", "inner optimizer state at a sync",
               choices=("keep", "reset", "pullback")),
+        Param("pullback_states", "choice", "momentum", "the state buffers inner_state reset/pullback acts on: "
+              "the momentum buffer, or all of the rule's (Adam: moment1 and moment2)", choices=("momentum", "all")),
+        Param("nested_alpha", "float", None, "alpha of an outer LookAhead around LookAhead(alpha, k) (nested "
+              "Lookahead); none = one level", low=0.0, high=1.0, low_open=True, optional=True),
+        Param("nested_k", "int", NESTED_K_DEFAULT, "optimizer steps per outer sync of the nested LookAhead (a "
+              "multiple of k gives whole inner cycles)", low=1),
         Param("slow_init", "choice", "first_step", "when the slow weights start (Paddle: first_step)",
               choices=("first_step", "construction")),
         Param("evaluate", "choice", "fast", "weights the metrics use (slow: LookAhead's slow weights)",
@@ -156,15 +180,29 @@ def _mlp_params(hidden, batch_size):
 
 
 def _check_mlp_config(config):
+    from lasandbox.kernels import rules
     from lasandbox.optimizer import registry
 
     try:
         entry = registry.check_knobs(config["optimizer"], config["momentum"])
     except ValueError as err:
         raise GridError(str(err)) from None
-    if config["inner_state"] != "keep" and config["alpha"] is not None and not entry.has_momentum_state:
+    every_buffer = config["pullback_states"] == "all"
+    if config["alpha"] is None:
+        given = [f"{name}={value}" for name, value in (("nested_alpha", config["nested_alpha"]),
+                 ("pullback_states", "all" if every_buffer else None)) if value is not None]
+        if given:
+            raise GridError(f"{', '.join(given)} acts on the LookAhead, but alpha=none trains the optimizer alone")
+    if every_buffer and config["inner_state"] == "keep":
+        raise GridError("pullback_states=all needs inner_state=reset or pullback (keep leaves every buffer alone)")
+    if every_buffer and not rules.get(entry.cls.rule_name).state:
+        raise GridError(f"pullback_states=all: {config['optimizer']} keeps no state buffers")
+    if (config["inner_state"] != "keep" and config["alpha"] is not None and not every_buffer
+            and not entry.has_momentum_state):
         raise GridError(f"inner_state={config['inner_state']!r} needs an optimizer with a momentum buffer, "
-                        f"not {config['optimizer']}")
+                        f"not {config['optimizer']} (or pullback_states=all for every state buffer)")
+    if config["nested_alpha"] is None and config["nested_k"] != NESTED_K_DEFAULT:
+        raise GridError(f"nested_k={config['nested_k']} is set but nested_alpha=none (no outer LookAhead)")
 
 
 @functools.lru_cache(maxsize=4)
@@ -183,8 +221,14 @@ def _make_optimizer(config, parameters):
                                            backend=config["backend"])
     if config["alpha"] is None:
         return inner
-    return paddle.LookAhead(inner, alpha=config["alpha"], k=config["k"], slow_init=config["slow_init"],
-                            inner_state=config["inner_state"])
+    every_buffer = config["inner_state"] != "keep" and config["pullback_states"] == "all"
+    lookahead = paddle.LookAhead(inner, alpha=config["alpha"], k=config["k"], slow_init=config["slow_init"],
+                                 inner_state=config["inner_state"],
+                                 pullback_states=inner.state_names if every_buffer else None)
+    if config["nested_alpha"] is None:
+        return lookahead
+    return paddle.LookAhead(lookahead, alpha=config["nested_alpha"], k=config["nested_k"],
+                            slow_init=config["slow_init"])
 
 
 def _train_mlp(dataset, config, seed):
