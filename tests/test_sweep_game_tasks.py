@@ -37,17 +37,24 @@ def test_separate_wrappers_and_critic_steps(tmp_path):
 
 
 @pytest.mark.parametrize("task, spec, message", [
-    ("bilinear-game", "alpha=none separate=true", "separate=true wraps each player"),
-    ("bilinear-game", "alpha=none k=7", "k=7 is set but alpha=none"),
     ("bilinear-game", "critic_steps=0", "critic_steps must be an int in [1"),
+    ("bilinear-game", "coupling=-1", "coupling must be in (0"),
     ("gan-8gaussians", "base=sgd", "base must be one of 'gda', 'adam'"),
-    ("gan-8gaussians", "alpha=none k=3", "k=3 is set but alpha=none"),
     ("gan-8gaussians", "lr=0", "lr must be in (0"),
 ])  # fmt: skip
 def test_bad_game_grids_are_grid_errors(task, spec, message):
     with pytest.raises(GridError) as info:
         plan_runs(task, parse_grid_spec(spec))
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("task", ["bilinear-game", "gan-8gaussians"])
+def test_without_lookahead_k_takes_its_default_so_gda_runs_once(task):
+    spec = "alpha=none,0.5 k=5,20" + (" separate=false,true" if task == "bilinear-game" else "")
+    runs = plan_runs(task, parse_grid_spec(spec))
+    baseline = [config for _, _, config in runs if config["alpha"] is None]
+    assert len(baseline) == 1 and baseline[0]["k"] == 5
+    assert len(runs) == 1 + 2 * (2 if task == "bilinear-game" else 1)
 
 
 def test_gan_task_records_its_curves(tmp_path):

@@ -8,12 +8,8 @@ from lasandbox.sweep.tasks import _make_optimizer
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("alpha=none nested_alpha=0.5", "nested_alpha=0.5 acts on the LookAhead, but alpha=none"),
-    ("alpha=none inner_state=reset pullback_states=all", "pullback_states=all acts on the LookAhead"),
-    ("pullback_states=all", "pullback_states=all needs inner_state=reset or pullback"),
     ("optimizer=sgd inner_state=pullback pullback_states=all", "sgd keeps no state buffers"),
     ("optimizer=adagrad inner_state=pullback", "needs an optimizer with a momentum buffer"),
-    ("nested_k=10", "nested_k=10 is set but nested_alpha=none"),
     ("nested_alpha=0", "nested_alpha must be in (0, 1]"),
     ("nested_k=0", "nested_k must be an int in [1"),
     ("pullback_states=moment2", "pullback_states must be one of 'momentum', 'all'"),
@@ -22,6 +18,18 @@ def test_bad_variant_grids_are_grid_errors_naming_the_problem(spec, message):
     with pytest.raises(GridError) as info:
         plan_runs("digits-mlp", parse_grid_spec(spec), seeds=1)
     assert message in str(info.value)
+
+
+def test_knobs_of_a_switched_off_part_take_their_defaults_so_the_config_runs_once():
+    task = get_task("digits-mlp")
+    configs = task.configs(parse_grid_spec("alpha=none,0.5 nested_alpha=none,0.5 nested_k=10,20"))
+    described = [(c["alpha"], c["nested_alpha"], c["nested_k"]) for c in configs]
+    assert described == [(None, None, 20), (0.5, None, 20), (0.5, 0.5, 10), (0.5, 0.5, 20)]
+    configs = task.configs(parse_grid_spec("inner_state=keep,pullback pullback_states=momentum,all"))
+    assert [(c["inner_state"], c["pullback_states"]) for c in configs] == [
+        ("keep", "momentum"), ("pullback", "momentum"), ("pullback", "all")]
+    # nested_k without an outer level is the same run (same hash) as the default config
+    assert plan_runs("digits-mlp", {"nested_k": 7})[0][0] == plan_runs("digits-mlp", {})[0][0]
 
 
 def _config(**changes):

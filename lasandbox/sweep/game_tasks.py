@@ -6,15 +6,17 @@ game code; see :mod:`lasandbox.sweep.tasks` for what each task's metrics mean.
 
 from __future__ import annotations
 
-from lasandbox.sweep.grid import GridError, Param
+from lasandbox.sweep.grid import Param
 from lasandbox.sweep.tasks import SweepTask, finite_or_none, register_task
+
+K_DEFAULT = 5
 
 BILINEAR_PARAMS = (
     Param("lr", "float", 0.1, "GDA step size of both players", low=0.0, low_open=True),
     Param("coupling", "float", 1.0, "s in min_x max_y s x y (the rates depend on lr * s)", low=0.0, low_open=True),
     Param("alpha", "float", 0.5, "Lookahead-minmax alpha; none = GDA alone", low=0.0, high=1.0, low_open=True,
           optional=True),
-    Param("k", "int", 5, "joint iterations per sync", low=1),
+    Param("k", "int", K_DEFAULT, "joint iterations per sync", low=1),
     Param("critic_steps", "int", 1, "steps of the max player (y) per step of x", low=1),
     Param("separate", "bool", False, "two separate LookAhead wrappers instead of one LookAheadMinmax"),
     Param("iterations", "int", 200, "joint iterations", low=1),
@@ -22,16 +24,13 @@ BILINEAR_PARAMS = (
 )
 
 
-def _check_lookahead_knobs(config, default_k=5):
-    """k (and separate) mean nothing without Lookahead: refuse them rather than ignore them."""
-    if config["alpha"] is None and config["k"] != default_k:
-        raise GridError(f"k={config['k']} is set but alpha=none trains without Lookahead-minmax")
-
-
-def _check_bilinear_config(config):
-    _check_lookahead_knobs(config)
-    if config["separate"] and config["alpha"] is None:
-        raise GridError("separate=true wraps each player in a LookAhead, but alpha=none plays GDA alone")
+def _normalize(config):
+    """Without Lookahead-minmax (alpha=none) k and separate take their defaults: one GDA config, not several."""
+    if config["alpha"] is None:
+        config["k"] = K_DEFAULT
+        if "separate" in config:
+            config["separate"] = False
+    return config
 
 
 def _run_bilinear(config, seed):
@@ -67,7 +66,7 @@ GAN_PARAMS = (
           low=0.0, low_open=True, optional=True),
     Param("alpha", "float", 0.5, "Lookahead-minmax alpha; none = the base optimizer alone", low=0.0, high=1.0,
           low_open=True, optional=True),
-    Param("k", "int", 5, "joint iterations per sync", low=1),
+    Param("k", "int", K_DEFAULT, "joint iterations per sync", low=1),
     Param("critic_steps", "int", 1, "critic steps per generator step", low=1),
     Param("iterations", "int", 2000, "joint iterations (generator steps)", low=1),
     Param("eval_every", "int", 100, "iterations between evaluations", low=1),
@@ -99,6 +98,6 @@ def _run_gan(config, seed):
 
 
 register_task(SweepTask("bilinear-game", "GDA or Lookahead-minmax on min_x max_y s x y (SGD players), exact rates",
-                        BILINEAR_PARAMS, _run_bilinear, check=_check_bilinear_config))
+                        BILINEAR_PARAMS, _run_bilinear, normalize=_normalize))
 register_task(SweepTask("gan-8gaussians", "a small GAN on a ring of 8 Gaussians, base optimizer or Lookahead-minmax",
-                        GAN_PARAMS, _run_gan, check=_check_lookahead_knobs))
+                        GAN_PARAMS, _run_gan, normalize=_normalize))

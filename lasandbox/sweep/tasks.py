@@ -20,7 +20,8 @@ Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
   Lookahead variants: ``nested_alpha`` / ``nested_k`` wrap that LookAhead in an outer one (nested
   Lookahead; ``nested_k`` counts optimizer steps, a multiple of ``k`` gives whole inner cycles, other
   values are allowed); ``pullback_states=all`` makes ``inner_state`` reset/pullback act on every state
-  buffer of the rule (Adam's two moments) instead of the momentum buffer.
+  buffer of the rule (Adam's two moments) instead of the momentum buffer. Where their part is off
+  (``alpha=none``, ``nested_alpha=none``, ``inner_state=keep``) these are set to their defaults.
 * ``bilinear-game`` and ``gan-8gaussians`` (defined in :mod:`lasandbox.sweep.game_tasks`, loaded on
   first use), the two-player games of figure ``minmax``. ``bilinear-game``: ``min_x max_y s x y`` with
   simultaneous GDA (SGD players) and Lookahead-minmax (``alpha=none``: GDA alone; ``separate=true``: two
@@ -64,7 +65,11 @@ class SweepTask:
     ``prepare(configs)`` runs once in the client before anything is submitted
     (e.g. to generate a cached data set once instead of racing in every
     worker); ``check(config)`` rejects configs whose parameters do not fit
-    together, with a :class:`GridError`.
+    together, with a :class:`GridError`; ``normalize(config)`` returns the
+    config with the parameters of a switched-off part set to their defaults
+    (``nested_k`` when ``nested_alpha=none``), so that a grid crossing
+    ``nested_alpha=none,0.5`` with ``nested_k=10,20`` runs the one-level
+    config once rather than twice under two hashes.
     """
 
     name: str
@@ -73,15 +78,23 @@ class SweepTask:
     run: Callable
     prepare: Callable | None = None
     check: Callable | None = None
+    normalize: Callable | None = None
 
     def configs(self, grid) -> list:
-        """The grid's configs, completed with defaults and checked (see :func:`expand_grid`).
+        """The grid's configs, completed with defaults, normalized, de-duplicated and checked
+        (see :func:`expand_grid`).
 
         ``grid`` may also be a list of grids: their configs one after another
         (a union of products, for sweeps that are not one cartesian product).
         """
         grids = grid if isinstance(grid, (list, tuple)) else [grid]
         configs = [config for one in grids for config in expand_grid(self.params, one)]
+        if self.normalize is not None:
+            unique = []
+            for config in (self.normalize(dict(config)) for config in configs):
+                if config not in unique:
+                    unique.append(config)
+            configs = unique
         if self.check is not None:
             for config in configs:
                 self.check(config)
@@ -179,6 +192,18 @@ def _mlp_params(hidden, batch_size):
     )
 
 
+def _normalize_mlp_config(config):
+    """The variants' knobs at their defaults where their part is off (no LookAhead, no outer level, keep)."""
+    defaults = {"nested_alpha": None, "nested_k": NESTED_K_DEFAULT, "pullback_states": "momentum"}
+    if config["alpha"] is None:
+        config.update(defaults)
+    if config["nested_alpha"] is None:
+        config["nested_k"] = NESTED_K_DEFAULT
+    if config["inner_state"] == "keep":
+        config["pullback_states"] = "momentum"
+    return config
+
+
 def _check_mlp_config(config):
     from lasandbox.kernels import rules
     from lasandbox.optimizer import registry
@@ -187,22 +212,15 @@ def _check_mlp_config(config):
         entry = registry.check_knobs(config["optimizer"], config["momentum"])
     except ValueError as err:
         raise GridError(str(err)) from None
-    every_buffer = config["pullback_states"] == "all"
-    if config["alpha"] is None:
-        given = [f"{name}={value}" for name, value in (("nested_alpha", config["nested_alpha"]),
-                 ("pullback_states", "all" if every_buffer else None)) if value is not None]
-        if given:
-            raise GridError(f"{', '.join(given)} acts on the LookAhead, but alpha=none trains the optimizer alone")
-    if every_buffer and config["inner_state"] == "keep":
-        raise GridError("pullback_states=all needs inner_state=reset or pullback (keep leaves every buffer alone)")
-    if every_buffer and not rules.get(entry.cls.rule_name).state:
-        raise GridError(f"pullback_states=all: {config['optimizer']} keeps no state buffers")
-    if (config["inner_state"] != "keep" and config["alpha"] is not None and not every_buffer
-            and not entry.has_momentum_state):
+    if config["alpha"] is None or config["inner_state"] == "keep":
+        return
+    if config["pullback_states"] == "all":
+        if not rules.get(entry.cls.rule_name).state:
+            raise GridError(f"inner_state={config['inner_state']!r} with pullback_states=all: "
+                            f"{config['optimizer']} keeps no state buffers")
+    elif not entry.has_momentum_state:
         raise GridError(f"inner_state={config['inner_state']!r} needs an optimizer with a momentum buffer, "
                         f"not {config['optimizer']} (or pullback_states=all for every state buffer)")
-    if config["nested_alpha"] is None and config["nested_k"] != NESTED_K_DEFAULT:
-        raise GridError(f"nested_k={config['nested_k']} is set but nested_alpha=none (no outer LookAhead)")
 
 
 @functools.lru_cache(maxsize=4)
@@ -270,6 +288,7 @@ def _mlp_task(dataset, hidden, batch_size, description):
         run=functools.partial(_train_mlp, dataset),
         prepare=prepare,
         check=_check_mlp_config,
+        normalize=_normalize_mlp_config,
     )
 
 
