@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 
 import lasandbox as paddle
+from lasandbox import kernels
 from lasandbox.incubate import LookAheadMinmax
 from lasandbox.paper import bilinear_game as bg
 
 LR = 0.1
+# The cuda backend runs under numba's simulator without a GPU (tests/conftest.py); every cuda test is `gpu`.
+BACKENDS = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.gpu)] if "cuda" in kernels.available_backends() else [])
 
 
 def _pair(trajectory, t):
@@ -280,3 +283,22 @@ def test_resume_mid_cycle_in_a_new_process_is_bit_identical(tmp_path):
     for mode in ("straight", "first", "second"):
         subprocess.run([sys.executable, str(script), mode, state], check=True, timeout=300)
     np.testing.assert_array_equal(np.load(state + ".second.npy"), np.load(state + ".straight.npy"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backends_keep_the_slow_weights_on_their_side_and_agree(backend):
+    alpha, k, cycles = 0.5, 5, 4
+    trajectory = bg.simulate(LR, [1.0, 2.0], cycles * k, alpha=alpha, k=k, backend=backend)
+    reference = bg.simulate(LR, [1.0, 2.0], cycles * k, alpha=alpha, k=k, backend="numpy")
+    np.testing.assert_allclose(trajectory.x, reference.x, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(trajectory.slow_y, reference.slow_y, rtol=1e-6, atol=1e-7)
+    x, y = paddle.nn.Parameter(np.ones(2, np.float32)), paddle.nn.Parameter(np.ones(2, np.float32))
+    players = [paddle.optimizer.SGD(LR, parameters=[p], backend=backend) for p in (x, y)]
+    joint = LookAheadMinmax(players, alpha=alpha, k=k)
+    state = joint.state_dict()
+    joint.set_state_dict(dict(state, slow=[np.full(2, 3.0, np.float32), np.full(2, 4.0, np.float32)]))
+    with joint.slow_weights():
+        np.testing.assert_array_equal(x.numpy(), [3.0, 3.0])
+    joint.sync()  # alpha 0.5 between the fast weights (1) and the slow ones (3, 4)
+    np.testing.assert_array_equal(x.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(joint.slow_buffers()[1], [2.5, 2.5])
