@@ -23,7 +23,7 @@
 # ResNets on CIFAR/ImageNet), so their claims are reported as measured, held or not.
 #
 # By default this notebook runs the three fastest figures at quick scale (about a minute) and shows
-# the committed figures for the rest; `FULL = True` runs all eight (several minutes at quick scale;
+# the committed figures for the rest; `FULL = True` runs all nine (several minutes at quick scale;
 # `lasandbox reproduce --full` on the command line for paper scale).
 
 # %%

@@ -17,10 +17,10 @@ import pytest
 ROOT = Path(__file__).parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 EXPECTED = ["01_quickstart", "02_lookahead_mechanics", "03_noisy_quadratic", "04_loss_landscape",
-            "05_kernels_cpu_vs_gpu", "06_reproduce_paper"]
+            "05_kernels_cpu_vs_gpu", "06_reproduce_paper", "07_lookahead_variants"]
 
 
-def test_the_six_notebooks_exist():
+def test_the_seven_notebooks_exist():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 

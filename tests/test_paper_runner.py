@@ -9,7 +9,8 @@ import pytest
 from lasandbox.paper import registry, runner
 from lasandbox.paper.registry import Claim, FigureContext, FigureSpec
 
-EXPECTED_NAMES = ["nqm", "quadratic_rates", "landscape", "inner_loop", "robustness", "alpha_k", "optimizers", "kernels"]
+EXPECTED_NAMES = ["nqm", "quadratic_rates", "landscape", "inner_loop", "robustness", "alpha_k", "optimizers", "minmax",
+                  "kernels"]
 
 
 def test_every_planned_figure_is_registered_in_order():

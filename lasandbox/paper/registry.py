@@ -168,6 +168,13 @@ FIGURES: dict[str, FigureSpec] = {
             "reproduction did not reproduce the CIFAR gains.",
         ),
         _spec(
+            "minmax",
+            "Lookahead-minmax on bilinear games and a GAN on 8 Gaussians (Chavdarova et al., ICLR 2021; beyond "
+            "the paper)",
+            "Lookahead-minmax lets GDA converge on min_x max_y x*y where GDA spirals out (their Fig. 1); with "
+            "Adam it improves GAN performance and stability [their abstract].",
+        ),
+        _spec(
             "kernels",
             "Update-rule kernels against the memory-bandwidth roofline (package benchmark, not in the paper)",
             "Lookahead costs O((k+1)/k) of the inner optimizer plus one parameter copy [V-2nd].",

@@ -17,6 +17,21 @@ Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
   Metrics: ``train_loss``, ``test_loss``, ``test_accuracy`` per epoch;
   ``final_loss`` (train loss after the last epoch), ``final_test_loss``,
   ``final_test_accuracy``, ``best_test_accuracy``.
+  Lookahead variants: ``nested_alpha`` / ``nested_k`` wrap that LookAhead in an outer one (nested
+  Lookahead; ``nested_k`` counts optimizer steps, a multiple of ``k`` gives whole inner cycles, other
+  values are allowed); ``pullback_states=all`` makes ``inner_state`` reset/pullback act on every state
+  buffer of the rule (Adam's two moments) instead of the momentum buffer. Where their part is off
+  (``alpha=none``, ``nested_alpha=none``, ``inner_state=keep``) these are set to their defaults.
+* ``bilinear-game`` and ``gan-8gaussians`` (defined in :mod:`lasandbox.sweep.game_tasks`, loaded on
+  first use), the two-player games of figure ``minmax``. ``bilinear-game``: ``min_x max_y s x y`` with
+  simultaneous GDA (SGD players) and Lookahead-minmax (``alpha=none``: GDA alone; ``separate=true``: two
+  separate LookAhead wrappers instead), the max player stepping ``critic_steps`` times per iteration.
+  Metrics: ``distance`` |z| per recorded iteration; ``final_distance``, the measured ``rate`` per
+  iteration and the ``expected_rate`` (the cycle matrix's spectral radius per iteration; exact for
+  ``critic_steps=1``, asymptotic otherwise; none for separate wrappers). ``gan-8gaussians``: the GAN of
+  figure ``minmax`` (``lasandbox.paper.gan_mixture``) with ``base`` gda or adam, Lookahead-minmax unless
+  ``alpha=none``. Metrics per evaluation: ``modes``, ``high_quality``, ``sliced_w1``;
+  ``final_sliced_w1``, ``final_modes``, ``final_high_quality``, ``best_sliced_w1``.
 * ``nqm``: a short Monte-Carlo run of SGD (``alpha=none``) or Lookahead(SGD)
   on the noisy quadratic model (``a_i = 1/i``, ``sigma2_i = 1/a_i``), with the
   package's kernels. Metrics: ``final_loss`` (mean excess loss over chains at
@@ -50,7 +65,11 @@ class SweepTask:
     ``prepare(configs)`` runs once in the client before anything is submitted
     (e.g. to generate a cached data set once instead of racing in every
     worker); ``check(config)`` rejects configs whose parameters do not fit
-    together, with a :class:`GridError`.
+    together, with a :class:`GridError`; ``normalize(config)`` returns the
+    config with the parameters of a switched-off part set to their defaults
+    (``nested_k`` when ``nested_alpha=none``), so that a grid crossing
+    ``nested_alpha=none,0.5`` with ``nested_k=10,20`` runs the one-level
+    config once rather than twice under two hashes.
     """
 
     name: str
@@ -59,15 +78,23 @@ class SweepTask:
     run: Callable
     prepare: Callable | None = None
     check: Callable | None = None
+    normalize: Callable | None = None
 
     def configs(self, grid) -> list:
-        """The grid's configs, completed with defaults and checked (see :func:`expand_grid`).
+        """The grid's configs, completed with defaults, normalized, de-duplicated and checked
+        (see :func:`expand_grid`).
 
         ``grid`` may also be a list of grids: their configs one after another
         (a union of products, for sweeps that are not one cartesian product).
         """
         grids = grid if isinstance(grid, (list, tuple)) else [grid]
         configs = [config for one in grids for config in expand_grid(self.params, one)]
+        if self.normalize is not None:
+            unique = []
+            for config in (self.normalize(dict(config)) for config in configs):
+                if config not in unique:
+                    unique.append(config)
+            configs = unique
         if self.check is not None:
             for config in configs:
                 self.check(config)
@@ -94,12 +121,13 @@ def register_task(task: SweepTask) -> SweepTask:
 
 # Tasks that live with the code they run, registered when their module is first imported. Importing
 # them here would make every sweep (and every dask worker) load the paper's figure code.
-TASK_MODULES = {"paper-run": "lasandbox.paper.sweep_runs"}
+TASK_MODULES = {"paper-run": "lasandbox.paper.sweep_runs", "bilinear-game": "lasandbox.sweep.game_tasks",
+                "gan-8gaussians": "lasandbox.sweep.game_tasks"}
 
 
 def load_task_modules():
     """Import the modules of ``TASK_MODULES``, so that ``TASKS`` lists every task of the package."""
-    for module in TASK_MODULES.values():
+    for module in dict.fromkeys(TASK_MODULES.values()):
         importlib.import_module(module)
 
 
@@ -129,6 +157,9 @@ def _optimizer_names():
     return registry.names()
 
 
+NESTED_K_DEFAULT = 20
+
+
 def _mlp_params(hidden, batch_size):
     return (
         Param("optimizer", "choice", "momentum", "inner optimizer (lasandbox.optimizer.registry)",
@@ -144,6 +175,12 @@ def _mlp_params(hidden, batch_size):
         Param("k", "int", 5, "LookAhead inner steps per sync", low=1),
         Param("inner_state", "choice", "keep", "inner optimizer state at a sync",
               choices=("keep", "reset", "pullback")),
+        Param("pullback_states", "choice", "momentum", "the state buffers inner_state reset/pullback acts on: "
+              "the momentum buffer, or all of the rule's (Adam: moment1 and moment2)", choices=("momentum", "all")),
+        Param("nested_alpha", "float", None, "alpha of an outer LookAhead around LookAhead(alpha, k) (nested "
+              "Lookahead); none = one level", low=0.0, high=1.0, low_open=True, optional=True),
+        Param("nested_k", "int", NESTED_K_DEFAULT, "optimizer steps per outer sync of the nested LookAhead (a "
+              "multiple of k gives whole inner cycles)", low=1),
         Param("slow_init", "choice", "first_step", "when the slow weights start (Paddle: first_step)",
               choices=("first_step", "construction")),
         Param("evaluate", "choice", "fast", "weights the metrics use (slow: LookAhead's slow weights)",
@@ -155,16 +192,35 @@ def _mlp_params(hidden, batch_size):
     )
 
 
+def _normalize_mlp_config(config):
+    """The variants' knobs at their defaults where their part is off (no LookAhead, no outer level, keep)."""
+    defaults = {"nested_alpha": None, "nested_k": NESTED_K_DEFAULT, "pullback_states": "momentum"}
+    if config["alpha"] is None:
+        config.update(defaults)
+    if config["nested_alpha"] is None:
+        config["nested_k"] = NESTED_K_DEFAULT
+    if config["inner_state"] == "keep":
+        config["pullback_states"] = "momentum"
+    return config
+
+
 def _check_mlp_config(config):
+    from lasandbox.kernels import rules
     from lasandbox.optimizer import registry
 
     try:
         entry = registry.check_knobs(config["optimizer"], config["momentum"])
     except ValueError as err:
         raise GridError(str(err)) from None
-    if config["inner_state"] != "keep" and config["alpha"] is not None and not entry.has_momentum_state:
+    if config["alpha"] is None or config["inner_state"] == "keep":
+        return
+    if config["pullback_states"] == "all":
+        if not rules.get(entry.cls.rule_name).state:
+            raise GridError(f"inner_state={config['inner_state']!r} with pullback_states=all: "
+                            f"{config['optimizer']} keeps no state buffers")
+    elif not entry.has_momentum_state:
         raise GridError(f"inner_state={config['inner_state']!r} needs an optimizer with a momentum buffer, "
-                        f"not {config['optimizer']}")
+                        f"not {config['optimizer']} (or pullback_states=all for every state buffer)")
 
 
 @functools.lru_cache(maxsize=4)
@@ -183,8 +239,14 @@ def _make_optimizer(config, parameters):
                                            backend=config["backend"])
     if config["alpha"] is None:
         return inner
-    return paddle.LookAhead(inner, alpha=config["alpha"], k=config["k"], slow_init=config["slow_init"],
-                            inner_state=config["inner_state"])
+    every_buffer = config["inner_state"] != "keep" and config["pullback_states"] == "all"
+    lookahead = paddle.LookAhead(inner, alpha=config["alpha"], k=config["k"], slow_init=config["slow_init"],
+                                 inner_state=config["inner_state"],
+                                 pullback_states=inner.state_names if every_buffer else None)
+    if config["nested_alpha"] is None:
+        return lookahead
+    return paddle.LookAhead(lookahead, alpha=config["nested_alpha"], k=config["nested_k"],
+                            slow_init=config["slow_init"])
 
 
 def _train_mlp(dataset, config, seed):
@@ -226,6 +288,7 @@ def _mlp_task(dataset, hidden, batch_size, description):
         run=functools.partial(_train_mlp, dataset),
         prepare=prepare,
         check=_check_mlp_config,
+        normalize=_normalize_mlp_config,
     )
 
 
