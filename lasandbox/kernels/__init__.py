@@ -20,8 +20,12 @@ tuned at run time (``lasandbox.kernels.cpu_backend.SERIAL_THRESHOLD = 2**20``),
 e.g. on a virtual machine where waking a second core is slow.
 """
 
-from lasandbox.kernels import rules
-from lasandbox.kernels.api import (
+from lasandbox.kernels import threads
+
+threads.configure()  # before numba's first parallel call loads libgomp (see threads.py)
+
+from lasandbox.kernels import rules  # noqa: E402
+from lasandbox.kernels.api import (  # noqa: E402
     aligned_zeros,
     available_backends,
     lookahead_sync,
@@ -32,7 +36,7 @@ from lasandbox.kernels.api import (
     to_device,
     to_host,
 )
-from lasandbox.kernels.declare import REQUIRED, Epilogue, Hyper, Pass, Rule, SegmentStep, State
+from lasandbox.kernels.declare import REQUIRED, Epilogue, Hyper, Pass, Rule, SegmentStep, State  # noqa: E402
 
 _STEPS = step_functions()
 globals().update(_STEPS)
