@@ -87,8 +87,9 @@ def step_specs(rule: Rule, epilogues=()) -> list:
 
 
 # ------------------------------------------------------------------------------------------- shared body
-def _element_body(spec: StepSpec, rule: Rule, index: str, indent: str) -> list:
-    """Statements updating element ``index``: call the rule, store its writes, run the epilogues, sum."""
+def _element_body(spec: StepSpec, rule: Rule, index: str, indent: str, reduce_into="accumulator") -> list:
+    """Statements updating element ``index``: call the rule, store its writes, run the epilogues, and add
+    each reduction's contribution to its accumulator (or store it in a per-chunk buffer: ``"buffer"``)."""
     arrays = set(rule.arrays)
     args = [f"{a}[{index}]" if a in arrays else (f"_seg_{a}" if any(a == n for n, _ in spec.segment_reads) else a)
             for a in spec.call]
@@ -102,7 +103,10 @@ def _element_body(spec: StepSpec, rule: Rule, index: str, indent: str) -> list:
             lines.append(f"_param, {', '.join(outs)} = _epi{suffix}(_param, {', '.join(ins)})")
             lines += [f"{a}{suffix}[{index}] = _{a}{suffix}" for a in epilogue.arrays]
         lines.append(f"param[{index}] = _param")
-    lines += [f"_acc_{n} += _red_{n}" for n, _ in spec.reductions]
+    if reduce_into == "buffer":
+        lines += [f"_buf_{n}[{index}] = _red_{n}" for n, _ in spec.reductions]
+    else:
+        lines += [f"_acc_{n} += _red_{n}" for n, _ in spec.reductions]
     return [indent + line for line in lines]
 
 
@@ -122,7 +126,7 @@ def cpu_source(rule: Rule, specs: list) -> str:
     """The cpu module: per pass a serial loop and a parallel driver (or chunk loops for segmented rules)."""
     out = [HEADER, "from numba import njit, prange",
            "from lasandbox.kernels.loops import aligned_head as _aligned_head, block_bounds as _block_bounds, "
-           "block_count as _block_count", "", "_f32 = np.float32", ""]
+           "block_count as _block_count, lane_sum as _lane_sum", "", "_f32 = np.float32", ""]
     for spec in specs:
         if spec.kind == "segment":
             out += _cpu_segment(spec)
@@ -159,17 +163,37 @@ _CHUNK_ARGS = "_chunk_lo, _chunk_hi, _chunk_segment, _partials, _values"
 
 
 def _cpu_chunk_pass(rule, spec):
+    """A chunk's loop on sliced arrays (so it vectorises, as the blocked loops do): contributions to the
+    reductions go to a chunk-sized buffer, summed after in 8 interleaved float64 lanes (``loops.lane_sum``,
+    which the numpy reference mirrors): independent chains, where one running sum would stall on each add."""
     params = ", ".join(spec.arrays + spec.scalars)
+    seg_params = "".join(f", _seg_{n}" for n, _ in spec.segment_reads)
+    chunk_params = ", ".join(spec.arrays) + seg_params + "".join(f", {s}" for s in spec.scalars)
+    first = spec.arrays[0]
+    sums = ", ".join(f"_lane_sum(_buf_{n})" for n, _ in spec.reductions)
+    sliced = ", ".join(f"{a}[_lo:_hi]" for a in spec.arrays)
+    seg_values = "".join(f", _values[_s, {col}]" for _, col in spec.segment_reads)
+    call = f"{spec.name}_chunk({sliced}{seg_values}{''.join(f', {s}' for s in spec.scalars)})"
     lines = [
         f"@njit({_CPU_JIT})",
-        f"def {spec.name}_chunks(_first, _last, {_CHUNK_ARGS}, {params}):",
+        f"def {spec.name}_chunk({chunk_params}):",
         *_casts(spec, "    "),
+        *[f"    _buf_{n} = np.empty({first}.size, dtype=np.float32)" for n, _ in spec.reductions],
+        f"    for _i in range({first}.size):",
+        *_element_body(spec, rule, "_i", "        ", reduce_into="buffer"),
+        f"    return ({sums}{',' if len(spec.reductions) == 1 else ''})" if spec.reductions else "    return",
+        "", "",
+        f"@njit({_CPU_JIT})",
+        f"def {spec.name}_chunks(_first, _last, {_CHUNK_ARGS}, {params}):",
         "    for _c in range(_first, _last):",
-        *[f"        _seg_{n} = _values[_chunk_segment[_c], {col}]" for n, col in spec.segment_reads],
-        *[f"        _acc_{n} = 0.0" for n, _ in spec.reductions],
-        "        for _i in range(_chunk_lo[_c], _chunk_hi[_c]):",
-        *_element_body(spec, rule, "_i", "            "),
-        *[f"        _partials[_c, {col}] = _acc_{n}" for n, col in spec.reductions],
+        "        _lo, _hi, _s = _chunk_lo[_c], _chunk_hi[_c], _chunk_segment[_c]",
+    ]
+    if spec.reductions:
+        lines.append(f"        _sums = {call}")
+        lines += [f"        _partials[_c, {col}] = _sums[{j}]" for j, (_, col) in enumerate(spec.reductions)]
+    else:
+        lines.append(f"        {call}")
+    lines += [
         "", "",
         f"@njit(parallel=True, {_CPU_JIT})",
         f"def {spec.name}_chunks_parallel({_CHUNK_ARGS}, {params}):",

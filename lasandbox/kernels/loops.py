@@ -9,10 +9,10 @@ statically between the threads (contiguous runs).
 
 Chunks (rules with per-segment reductions, every backend): each segment (a
 parameter tensor) is cut into pieces of at most ``CHUNK`` elements starting at
-the segment's first element. A reduction sums each chunk in order in float64,
-then each segment's chunk sums in order, on every backend the same way, so the
-numpy reference and the cpu backend agree to the bit (the cuda backend sums a
-chunk as a tree and agrees to rounding).
+the segment's first element. A reduction sums each chunk in float64 over 8
+interleaved lanes (``lane_sum``), then each segment's chunk sums in order, the
+same way on the numpy reference and the cpu backend, which so agree to the bit
+(the cuda backend sums a chunk as a tree and agrees to rounding).
 """
 
 from __future__ import annotations
@@ -41,6 +41,43 @@ def block_bounds(size, head, block_index):
 @njit(inline="always")
 def block_count(size, head):
     return (size - head + BLOCK - 1) // BLOCK
+
+
+LANES = 8
+
+
+@njit(inline="always")
+def lane_sum(values):
+    """The float64 sum of a chunk's float32 contributions, in a fixed order: element ``j`` goes to lane
+    ``j % 8`` (each lane summed in order from 0.0), then ``((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))``.
+    Eight independent chains keep the adds flowing; the numpy reference sums the same way."""
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    full = values.size - values.size % LANES
+    for i in range(0, full, LANES):
+        a0 += values[i]
+        a1 += values[i + 1]
+        a2 += values[i + 2]
+        a3 += values[i + 3]
+        a4 += values[i + 4]
+        a5 += values[i + 5]
+        a6 += values[i + 6]
+        a7 += values[i + 7]
+    tail = values.size - full
+    if tail > 0:
+        a0 += values[full]
+    if tail > 1:
+        a1 += values[full + 1]
+    if tail > 2:
+        a2 += values[full + 2]
+    if tail > 3:
+        a3 += values[full + 3]
+    if tail > 4:
+        a4 += values[full + 4]
+    if tail > 5:
+        a5 += values[full + 5]
+    if tail > 6:
+        a6 += values[full + 6]
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 
 
 class ChunkTable:

@@ -8,7 +8,7 @@ rely on that). All outputs of a pass are computed before any is stored, as
 in the compiled loops, where each element is read before it is written.
 
 Reductions (segmented rules) are summed as the cpu backend sums them: each
-chunk in order in float64, then each segment's chunk sums in order (``loops.py``).
+chunk in 8 interleaved float64 lanes, then each segment's chunk sums in order (``loops.py``).
 
 Overflow to inf (e.g. ``g*g`` for ``|g| > 1.8e19``) is silent, as it is in the
 compiled backends, rather than a RuntimeWarning that only this backend raises.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lasandbox.kernels import loops
 from lasandbox.kernels.declare import PARAM, Pass
 
 f32 = np.float32
@@ -78,15 +79,20 @@ def _apply_chain(new_param, chain, arrays, scalars):
 
 
 def _chunk_sums(contribution, table):
-    """Each chunk's contributions summed in order, in float64 (as the cpu loops add them)."""
+    """Each chunk's contributions summed as ``loops.lane_sum`` sums them: float64, element ``j`` of a chunk
+    in lane ``j % 8`` (each lane in order from 0.0), then ``((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))``."""
     size = int(table.offsets[-1])
-    c = np.broadcast_to(np.asarray(contribution, dtype=np.float64), (size,))
+    c = np.broadcast_to(np.asarray(contribution, dtype=np.float32), (size,))
     width = int((table.hi - table.lo).max(initial=0))
+    width += -width % loops.LANES
     index = table.lo[:, None] + np.arange(width)
-    padded = np.zeros((table.num_chunks, width + 1))  # a leading 0.0: the loops start their sums from it
-    if size:
-        padded[:, 1:] = np.where(index < table.hi[:, None], c[np.minimum(index, size - 1)], 0.0)
-    return np.cumsum(padded, axis=1)[:, -1]  # cumsum adds strictly left to right
+    padded = np.zeros((table.num_chunks, width // loops.LANES + 1, loops.LANES))  # a leading row of 0.0
+    if size and width:
+        values = np.where(index < table.hi[:, None], c[np.minimum(index, size - 1)], np.float32(0))
+        padded[:, 1:, :] = values.astype(np.float64).reshape(table.num_chunks, -1, loops.LANES)
+    lanes = np.cumsum(padded, axis=1)[:, -1, :]  # cumsum adds strictly in order; trailing zeros change nothing
+    return ((lanes[:, 0] + lanes[:, 1]) + (lanes[:, 2] + lanes[:, 3])) + \
+        ((lanes[:, 4] + lanes[:, 5]) + (lanes[:, 6] + lanes[:, 7]))
 
 
 def _segment_sums(chunk_sums, table):
