@@ -70,7 +70,7 @@ def step_specs(rule: Rule, epilogues=()) -> list:
                                   inputs=tuple((n, reduction_column[n]) for n in step.inputs),
                                   outputs=tuple((n, value_column[n]) for n in step.outputs)))
             continue
-        arrays = [a for a in rule.arrays if a in args or a in step.writes]
+        arrays = [a for a in rule.kernel_arrays if a in args or a in step.writes]
         scalars = [a for a in args if a in rule.scalar_names]
         chain = ()
         if index == last_pass:
@@ -90,7 +90,7 @@ def step_specs(rule: Rule, epilogues=()) -> list:
 def _element_body(spec: StepSpec, rule: Rule, index: str, indent: str, reduce_into="accumulator") -> list:
     """Statements updating element ``index``: call the rule, store its writes, run the epilogues, and add
     each reduction's contribution to its accumulator (or store it in a per-chunk buffer: ``"buffer"``)."""
-    arrays = set(rule.arrays)
+    arrays = set(rule.kernel_arrays)
     args = [f"{a}[{index}]" if a in arrays else (f"_seg_{a}" if any(a == n for n, _ in spec.segment_reads) else a)
             for a in spec.call]
     targets = [f"_{w}" for w in spec.writes] + [f"_red_{n}" for n, _ in spec.reductions]

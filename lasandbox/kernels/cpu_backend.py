@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lasandbox.kernels import compiled
+from lasandbox.kernels import compiled, scratch
 
 # Arrays shorter than this run serially. `lasandbox bench kernels` prints the
 # measured serial/parallel crossover (bench_extras.serial_parallel_crossover).
@@ -73,6 +73,7 @@ def run(rule, chain, arrays, scalars, table=None, parallel=None):
     serial loop (the benchmark's crossover measurement)."""
     if parallel is None:
         parallel = arrays["param"].size >= SERIAL_THRESHOLD
+    arrays = scratch.with_scratch(rule, arrays, np.empty)
     if not rule.segmented:
         for spec, serial, parallel_driver in drivers(rule, chain).steps:
             (parallel_driver if parallel else serial)(*[arrays[a] for a in spec.arrays],

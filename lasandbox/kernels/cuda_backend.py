@@ -92,6 +92,12 @@ def run(rule, chain, arrays, scalars, table=None):
     from lasandbox.kernels import compiled
 
     module = compiled.kernels_for(rule, chain, _target())
+    if rule.scratch:
+        from numba import cuda
+
+        from lasandbox.kernels import scratch
+
+        arrays = scratch.with_scratch(rule, arrays, lambda n, dtype: cuda.device_array(n, dtype=dtype))
     if not rule.segmented:
         for spec in module.specs:
             n = _size(arrays[spec.arrays[0]])

@@ -191,8 +191,12 @@ class Rule:
     # Paddle's accumulators in the order Paddle creates them (its state_dict order): state arrays by
     # their Paddle names, and Counters for those Paddle derives from the step count. Empty: the states.
     paddle_accumulators: tuple = ()
+    # Working arrays of one step, laid out like param, that a pass writes and a later pass reads (Lamb's
+    # direction, so the second pass need not recompute it). The backends provide them; callers never see them.
+    scratch: tuple = ()
     # filled in by __post_init__
     arrays: tuple = field(init=False)
+    kernel_arrays: tuple = field(init=False)
     scalar_names: tuple = field(init=False)
     segment_values: tuple = field(init=False)
     reductions: tuple = field(init=False)
@@ -200,6 +204,8 @@ class Rule:
     def __post_init__(self):
         arrays = (PARAM, GRAD, *(s.name for s in self.state))
         object.__setattr__(self, "arrays", arrays)
+        object.__setattr__(self, "kernel_arrays", (*arrays, *self.scratch))
+        arrays = self.kernel_arrays
         reductions = tuple(r for p in self.passes if isinstance(p, Pass) for r in p.reduces)
         values = tuple(o for p in self.passes if isinstance(p, SegmentStep) for o in p.outputs)
         object.__setattr__(self, "reductions", reductions)
@@ -232,6 +238,7 @@ class Rule:
 
     @property
     def written(self) -> frozenset:
+        """The caller's arrays a step writes (the scratch arrays are the backend's own)."""
         return frozenset(a for p in self.passes if isinstance(p, Pass) for a in p.writes if a in self.arrays)
 
     def bytes_per_element(self, fused_sync=False) -> int:
@@ -240,8 +247,8 @@ class Rule:
         for step in self.passes:
             if isinstance(step, Pass):
                 names = step.argument_names()
-                reads = [a for a in names if a in self.arrays]
-                writes = [a for a in step.writes if a in self.arrays]
+                reads = [a for a in names if a in self.kernel_arrays]
+                writes = [a for a in step.writes if a in self.kernel_arrays]
                 total += ITEMSIZE * (len(reads) + len(writes))
         return total + (2 * ITEMSIZE if fused_sync else 0)  # the sync reads and writes the slow weights
 
@@ -340,7 +347,7 @@ class Epilogue:
 
 def _check_declaration(rule: Rule) -> None:
     """Catch a contributor's slip when the rule is declared, not when a kernel first compiles."""
-    for name in (*rule.arrays, *rule.scalar_names, *rule.reductions, *rule.segment_values):
+    for name in (*rule.kernel_arrays, *rule.scalar_names, *rule.reductions, *rule.segment_values):
         if name.startswith("_"):
             raise ValueError(f"rule {rule.name!r}: names may not start with '_' (the generated code's own), "
                              f"got {name!r}")
@@ -359,9 +366,9 @@ def _check_declaration(rule: Rule) -> None:
         args = step.argument_names()
         if isinstance(step, Pass):
             for name in step.writes:
-                if name not in rule.arrays:
+                if name not in rule.kernel_arrays:
                     raise ValueError(f"rule {rule.name!r}: a pass writes {name!r}, which is neither param nor a "
-                                     f"state array {rule.state_names}")
+                                     f"state array {rule.state_names} nor a scratch array {rule.scratch}")
             for arg in args:
                 if arg in rule.segment_values and arg not in seen_values:
                     raise ValueError(f"rule {rule.name!r}: a pass reads the segment value {arg!r} before the "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lasandbox.kernels import loops
+from lasandbox.kernels import loops, scratch
 from lasandbox.kernels.declare import PARAM, Pass
 
 f32 = np.float32
@@ -27,6 +27,7 @@ _SILENT = {"over": "ignore", "under": "ignore", "invalid": "ignore", "divide": "
 
 def run(rule, chain, arrays, scalars, table=None):
     """One step of ``rule`` on host arrays (dict by name), the ``chain`` of epilogues on the stored param."""
+    arrays = scratch.with_scratch(rule, arrays, np.empty)
     with np.errstate(**_SILENT):
         partials = values = None
         if rule.segmented:
@@ -55,7 +56,7 @@ def run(rule, chain, arrays, scalars, table=None):
 
 
 def _element_input(name, rule, arrays, scalars, values, value_column, table):
-    if name in rule.arrays:
+    if name in rule.kernel_arrays:
         return arrays[name]
     if name in value_column:  # a per-segment value, repeated over the segment's elements
         return np.repeat(values[:, value_column[name]], table.lengths)

@@ -5,8 +5,9 @@ Two passes over memory. The first updates the moments and sums, per tensor,
 ``r = (m/(1-beta1^t)) / (sqrt(v/(1-beta2^t)) + eps) + weight_decay*param``. Per tensor
 the trust ratio is ``||param|| / ||r||`` (1 when either norm is 0, or when the
 layer is not adapted: ``weight_decay <= 0`` without ``always_adapt``, as in Paddle).
-The second pass recomputes ``r`` from the stored moments (the same bits) and
-applies ``param -= (lr*ratio)*r``.
+The first pass also keeps ``r`` in a scratch array, which the second pass reads
+to apply ``param -= (lr*ratio)*r`` (recomputing it there would cost a square
+root and two divisions per element again).
 """
 
 from lasandbox.kernels import hostmath as hm
@@ -24,7 +25,7 @@ def moments(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, o
     m = beta1 * m + one_minus_beta1 * grad
     v = beta2 * v + (one_minus_beta2 * grad) * grad
     r = direction(param, m, v, one_minus_beta1_power, one_minus_beta2_power, eps, decay)
-    return m, v, param * param, r * r
+    return m, v, r, param * param, r * r
 
 
 def trust_ratio(param_sq, update_sq, adapt):
@@ -34,9 +35,8 @@ def trust_ratio(param_sq, update_sq, adapt):
     return (select(adapt, ratio, 1.0),)
 
 
-def apply(param, m, v, ratio, lr, one_minus_beta1_power, one_minus_beta2_power, eps, decay):
-    r = direction(param, m, v, one_minus_beta1_power, one_minus_beta2_power, eps, decay)
-    return (param - (lr * ratio) * r,)
+def apply(param, update, ratio, lr):
+    return (param - (lr * ratio) * update,)
 
 
 def constants(h, lr, step):
@@ -60,9 +60,10 @@ RULE = Rule(
         Hyper("always_adapt", False, kind="flag", doc="use the trust ratio even without weight decay"),
     ),
     constants=constants,
-    passes=(Pass(moments, writes=("m", "v"), reduces=("param_sq", "update_sq")),
+    passes=(Pass(moments, writes=("m", "v", "update"), reduces=("param_sq", "update_sq")),
             SegmentStep(trust_ratio, inputs=("param_sq", "update_sq"), outputs=("ratio",)),
             Pass(apply, writes=("param",))),
+    scratch=("update",),
     uses_step=True,
     bool_scalars=("adapt",),
     reference="Paddle's Lamb (python/paddle/optimizer/lamb.py; phi lamb kernel).",
