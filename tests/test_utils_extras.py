@@ -59,7 +59,7 @@ def test_an_in_process_sweep_needs_no_dask(tmp_path):
 
 
 def test_the_training_step_benchmark_without_torch_names_the_bench_extra():
-    assert_one_line_naming(run_without(["torch"], "benchmarks/train_step.py", "--rounds", "1"), "bench")
+    assert_one_line_naming(run_without(["torch"], "benchmarks/train_step.py", "--steps", "1"), "bench")
 
 
 def test_the_sweep_scaling_benchmark_without_dask_names_the_sweep_extra():
