@@ -22,6 +22,24 @@ def make_result(value, parents, backward_fn):
     return Tensor(value)
 
 
+def leaf_gradient(tensor, compute):
+    """A parent's gradient, computed by ``compute(out)`` (``out``: an array to write it into, or None).
+
+    When ``tensor`` is a leaf whose next gradient may be written outright (its
+    flat optimizer buffer, or a cleared gradient: ``Tensor._overwritable_grad``),
+    ``compute`` writes it there and None is returned, so the engine adds nothing
+    (a weight's gradient goes from the matrix product straight into the optimizer's
+    buffer: no temporary, no copy). Otherwise ``compute(None)``'s result is returned.
+    """
+    if tensor._backward_fn is None and not tensor.stop_gradient:
+        target = tensor._overwritable_grad()
+        if target is not None:
+            compute(target)
+            tensor._grad, tensor._grad_is_zero = target, False
+            return None
+    return compute(None)
+
+
 def ensure_tensor(obj, like=None) -> Tensor:
     """Tensors pass through; numbers and arrays become constant Tensors.
 

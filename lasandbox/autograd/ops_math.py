@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lasandbox.autograd.function import ensure_tensor, make_result, unbroadcast
+from lasandbox.autograd.function import ensure_tensor, leaf_gradient, make_result, unbroadcast
 from lasandbox.autograd.tensor import Tensor, as_dtype
 
 
@@ -117,6 +117,13 @@ def matmul(x, y, transpose_x=False, transpose_y=False, name=None):
     out = np.matmul(xv, yv)
 
     def backward(g):
+        if xv.ndim == 2 and yv.ndim == 2:  # the common case: only the gradients needed, leaves written in place
+            ga = gb = None
+            if not x.stop_gradient:
+                ga = np.matmul(g, yv.T).T if transpose_x else leaf_gradient(x, lambda o: np.matmul(g, yv.T, out=o))
+            if not y.stop_gradient:
+                gb = np.matmul(xv.T, g).T if transpose_y else leaf_gradient(y, lambda o: np.matmul(xv.T, g, out=o))
+            return ga, gb
         # 1-D operands as numpy promotes them: x to a row [1, k], y to a column [k, 1]; the gradient
         # gets back the axes that the promotion removed from the output (both, for a vector dot product).
         a = xv[None, :] if xv.ndim == 1 else xv

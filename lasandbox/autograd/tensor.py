@@ -55,6 +55,8 @@ class Tensor:
         # Set by an optimizer that keeps all gradients in one flat buffer: the
         # first gradient is written into this view instead of a fresh array.
         self._grad_storage = None
+        # True after clear_gradient(set_to_zero=True): the next gradient may overwrite instead of add.
+        self._grad_is_zero = False
         self._graph_freed = False
         self.persistable = False
 
@@ -133,14 +135,21 @@ class Tensor:
         grad = np.asarray(grad, dtype=self._value.dtype)
         if grad.shape != self._value.shape:
             grad = np.broadcast_to(grad, self._value.shape)
-        if self._grad is None:
-            if self._grad_storage is not None:
-                self._grad_storage[...] = grad
-                self._grad = self._grad_storage
-            else:
-                self._grad = np.array(grad, copy=True)
+        target = self._overwritable_grad()
+        if target is not None:  # nothing to add to: write (saves reading a buffer of zeros)
+            target[...] = grad
+            self._grad, self._grad_is_zero = target, False
+        elif self._grad is None:
+            self._grad = np.array(grad, copy=True)
         else:
             self._grad += grad
+
+    def _overwritable_grad(self):
+        """The array the next gradient of this leaf may be written into outright (its flat-buffer view
+        while it has no gradient, or its gradient while that is all zeros), or None (then it is added)."""
+        if self._grad is None:
+            return self._grad_storage
+        return self._grad if self._grad_is_zero else None
 
     def clear_gradient(self, set_to_zero=True):
         """Zero the gradient (Paddle's default) or drop it (``set_to_zero=False``)."""
@@ -148,8 +157,10 @@ class Tensor:
             return
         if set_to_zero:
             self._grad.fill(0)
+            self._grad_is_zero = True
         else:
             self._grad = None
+            self._grad_is_zero = False
 
     clear_grad = clear_gradient
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from lasandbox.autograd import creation
-from lasandbox.autograd.function import ensure_tensor, make_result, unbroadcast
+from lasandbox.autograd.function import ensure_tensor, leaf_gradient, make_result, unbroadcast
 from lasandbox.autograd.ops_math import add, matmul
 from lasandbox.autograd.ops_math import tanh as _tanh
 from lasandbox.autograd.tensor import Tensor
@@ -62,9 +62,31 @@ def log_softmax(x, axis=-1, dtype=None, name=None):
 
 
 def linear(x, weight, bias=None, name=None):
-    """``x @ weight + bias`` with Paddle's ``[in, out]`` weight layout."""
-    out = matmul(x, weight)
-    return out if bias is None else add(out, bias)
+    """``x @ weight + bias`` with Paddle's ``[in, out]`` weight layout.
+
+    One graph node for the 2-D case: the bias is added in place to the product (no second
+    array), and the backward computes only the gradients needed, writing a parameter's straight
+    into its optimizer's flat buffer (``autograd.function.leaf_gradient``).
+    """
+    if bias is None:
+        return matmul(x, weight)
+    x, weight, bias = (ensure_tensor(t) for t in (x, weight, bias))
+    if x.ndim != 2 or weight.ndim != 2 or bias.ndim != 1 or bias.shape[0] != weight.shape[1] \
+            or x._value.dtype != weight._value.dtype or bias._value.dtype != weight._value.dtype:
+        return add(matmul(x, weight), bias)  # the general path (its own shape checks and messages)
+    xv, wv, bv = x._value, weight._value, bias._value
+    if xv.shape[1] != wv.shape[0]:
+        return matmul(x, weight)  # raises matmul's shape error
+    out = np.matmul(xv, wv)
+    out += bv
+
+    def backward(g):
+        gx = None if x.stop_gradient else leaf_gradient(x, lambda o: np.matmul(g, wv.T, out=o))
+        gw = None if weight.stop_gradient else leaf_gradient(weight, lambda o: np.matmul(xv.T, g, out=o))
+        gb = None if bias.stop_gradient else leaf_gradient(bias, lambda o: np.sum(g, axis=0, out=o))
+        return gx, gw, gb
+
+    return make_result(out, (x, weight, bias), backward)
 
 
 def _reduce(loss_values, reduction, count=None):

@@ -478,9 +478,11 @@ class Optimizer:
         """Zero all gradients (one buffer fill), or drop them with ``set_to_zero=False``."""
         if set_to_zero:
             self._space.grad_buffer.fill(0)
+            for p in self._space.params:  # the next backward may write these outright
+                p._grad_is_zero = p._grad is not None
         else:
             for p in self._space.params:
-                p._grad = None
+                p._grad, p._grad_is_zero = None, False
 
     clear_gradients = clear_grad
 
