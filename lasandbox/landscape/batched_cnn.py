@@ -138,8 +138,11 @@ def cnn_structure(model, layout):
 class _Pass:
     """The state of one folded pass: the chunk's points and each layer's per-point parameters."""
 
-    def __init__(self, plan, origin, d1, d2, a, b, samples):
+    def __init__(self, plan, origin, d1, d2, a, b, samples, first_layer=None):
         self.points, self.samples = a.size, samples
+        # The first layer's three products of this block of samples, kept for the block's other chunks of
+        # points: they depend on the samples only, not on the points.
+        self.first_layer = {} if first_layer is None else first_layer
         self.a = a.astype(np.float32)[:, None]
         self.b = b.astype(np.float32)[:, None]
         self.params = {}
@@ -194,11 +197,15 @@ def _conv_forward(layer, state):
         n = state.samples
         has_bias = layer.bias is not None
         if not state.folded(xv.shape[0]):
-            w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
-            convs = []
-            for k in range(3):
-                weight = w_parts[k] if ndim == 2 else w_parts[k][:, :, None, :]
-                convs.append(conv_compute.conv_forward(xv, weight, b_parts[k] if has_bias else None, geom, groups))
+            convs = state.first_layer.get(id(layer))
+            if convs is None:
+                w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
+                convs = []
+                for k in range(3):
+                    weight = w_parts[k] if ndim == 2 else w_parts[k][:, :, None, :]
+                    convs.append(conv_compute.conv_forward(xv, weight, b_parts[k] if has_bias else None, geom,
+                                                           groups))
+                state.first_layer[id(layer)] = convs
             out = state.combine(*convs)
         else:
             weights, biases = state.get(layer, "weight"), state.get(layer, "bias")
@@ -256,8 +263,11 @@ def _linear_forward(layer, state):
         xv = x._value
         has_bias = layer.bias is not None
         if not state.folded(xv.shape[0]):
-            w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
-            products = [xv @ w_parts[k] + (b_parts[k] if has_bias else 0) for k in range(3)]
+            products = state.first_layer.get(id(layer))
+            if products is None:
+                w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
+                products = [xv @ w_parts[k] + (b_parts[k] if has_bias else 0) for k in range(3)]
+                state.first_layer[id(layer)] = products
             return Tensor(state.combine(*products).astype(np.float32, copy=False))
         weights, biases = state.get(layer, "weight"), state.get(layer, "bias")
         per_point = xv.reshape(state.points, -1, xv.shape[-1])
@@ -311,25 +321,23 @@ def _single_threaded_blas():
 
 
 @no_grad()
-def _evaluate_chunk(model, plan, origin, d1, d2, a, b, x, y, sample_block):
-    loss, hits = np.zeros(a.size), np.zeros(a.size, dtype=np.int64)
-    for start in range(0, x.shape[0], sample_block):
-        xb, yb = x[start:start + sample_block], y[start:start + sample_block]
-        state = _Pass(plan, origin, d1, d2, a, b, xb.shape[0])
-        with _folded_forwards(plan, state):
-            logits = model(Tensor(np.ascontiguousarray(xb, dtype=np.float32)))._value
-        if logits.shape[0] != a.size * xb.shape[0]:
-            raise RuntimeError("the model's output does not have one row per point and sample")
-        part_loss, part_hits = _loss_and_hits(logits, yb, a.size)
-        loss += part_loss
-        hits += part_hits
-    return loss, hits
+def _evaluate_chunk(model, plan, origin, d1, d2, a, b, xb, yb, first_layer):
+    """Summed loss and hits of the points ``(a, b)`` on one block of samples (``first_layer``: that block's
+    cache of first-layer products, shared by its chunks of points)."""
+    state = _Pass(plan, origin, d1, d2, a, b, xb.shape[0], first_layer)
+    with _folded_forwards(plan, state):
+        logits = model(Tensor(np.ascontiguousarray(xb, dtype=np.float32)))._value
+    if logits.shape[0] != a.size * xb.shape[0]:
+        raise RuntimeError("the model's output does not have one row per point and sample")
+    return _loss_and_hits(logits, yb, a.size)
 
 
 def _chunk_sizes(n_samples, n_points, widest):
-    """Samples per block (at most 1024: enough for long BLAS calls), then as many points as fit."""
+    """Samples per block (at most 1024: enough for long BLAS calls), then as many points as fit, and at
+    least one per thread (the threads split a chunk's points; one point per chunk would leave them idle)."""
     sample_block = int(min(n_samples, 1024, max(1, CHUNK_VALUES // max(widest, 1))))
-    points = int(max(1, min(n_points, CHUNK_VALUES // max(widest * sample_block, 1))))
+    fit = CHUNK_VALUES // max(widest * sample_block, 1)
+    points = int(max(1, min(n_points, max(fit, _threads()))))
     return sample_block, points
 
 
@@ -372,13 +380,19 @@ def evaluate_plane_points_cnn(model, plan, origin, d1, d2, coords, x, y, on_chun
     sample_block = sample_block or auto_block
     per_chunk = points_per_chunk or auto_points
     loss, hits = np.zeros(coords.shape[0]), np.zeros(coords.shape[0], dtype=np.int64)
+    blocks = range(0, x.shape[0], sample_block)
     with _single_threaded_blas(), conv_compute.serial_chunks():
-        for start in range(0, coords.shape[0], per_chunk):
-            a, b = coords[start:start + per_chunk, 0].copy(), coords[start:start + per_chunk, 1].copy()
-            loss[start:start + a.size], hits[start:start + a.size] = _evaluate_chunk(model, plan, origin, d1, d2,
-                                                                                     a, b, x, y, sample_block)
-            if on_chunk is not None:
-                on_chunk(a.size)
+        # Blocks of samples outside, chunks of points inside: each block's first-layer products are computed once.
+        for block, first in enumerate(blocks):
+            xb, yb = x[first:first + sample_block], y[first:first + sample_block]
+            first_layer = {}
+            for start in range(0, coords.shape[0], per_chunk):
+                a, b = coords[start:start + per_chunk, 0].copy(), coords[start:start + per_chunk, 1].copy()
+                part_loss, part_hits = _evaluate_chunk(model, plan, origin, d1, d2, a, b, xb, yb, first_layer)
+                loss[start:start + a.size] += part_loss
+                hits[start:start + a.size] += part_hits
+                if on_chunk is not None and block == len(blocks) - 1:
+                    on_chunk(a.size)
     return loss / x.shape[0], hits / x.shape[0]
 
 
