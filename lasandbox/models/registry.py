@@ -35,7 +35,9 @@ class ModelEntry:
     ``widths`` (a tuple); ``default_widths(data)`` the widths used when none are
     given; ``describe(data, widths)`` a one-line architecture for reports;
     ``max_widths``: how many widths it takes (None: any number >= 1);
-    ``needs_shape``: whether the data must say what one sample is (``sample_shape``).
+    ``needs_shape``: whether the data must say what one sample is (``sample_shape``);
+    ``batch_norm``: whether it has batch-norm layers (weights it did not train, such as Lookahead's slow
+    ones, then need statistics of their own: ``lasandbox.nn.bn_stats``).
     """
 
     name: str
@@ -45,6 +47,7 @@ class ModelEntry:
     describe: Callable
     max_widths: int | None = None
     needs_shape: bool = False
+    batch_norm: bool = False
 
 
 MODELS: dict[str, ModelEntry] = {}
@@ -159,4 +162,4 @@ def _describe_cnn(data, widths):
 register(ModelEntry("mlp", "fully connected, ReLU between layers; widths = hidden layer sizes", _build_mlp,
                     lambda data: (64, 64), _describe_mlp))
 register(ModelEntry("cnn", "SmallResNet for images, MNIST1DCNN for sequences; widths = one channel count",
-                    _build_cnn, _cnn_default_widths, _describe_cnn, max_widths=1, needs_shape=True))
+                    _build_cnn, _cnn_default_widths, _describe_cnn, max_widths=1, needs_shape=True, batch_norm=True))

@@ -370,5 +370,7 @@ def compute(ctx):
     if any(r["kind"].endswith("_own_bn") for r in rows):
         ctx.note("Batch norm: each panel (grid and markers) is evaluated with running statistics recomputed once at "
                  "its first defining point (update_bn over the training set); the comparisons are also made with "
-                 "each compared point's own recomputed statistics (the '*_own_bn' rows and the last two claims).")
+                 "each compared point's own recomputed statistics (the '*_own_bn' rows and the last two claims). "
+                 "With one panel's statistics, points near that first point are favoured (phi_1 lies halfway to "
+                 "it, theta_k at the far end): the own-statistics claims are the fair comparison.")
     return _claims(rows, checks, seeds)

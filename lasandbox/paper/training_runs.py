@@ -368,6 +368,10 @@ def run_methods(ctx, methods: dict, protocol: Protocol, seeds: int, desc: str) -
         ctx.record("training runs", f"a lasandbox sweep ({summary.planned} runs): {summary.ran} trained now"
                    + (f" {where}" if summary.ran else "") + f", {summary.skipped} read from the store "
                    f"{settings.store}")
+    if model_registry.entry(protocol.model).batch_norm:
+        ctx.note("Batch norm: Lookahead's slow weights and the Polyak average never trained, so before each "
+                 "evaluation their running statistics are recomputed (one pass over the training set, update_bn) "
+                 "and the fast weights' statistics come back after; every evaluation is in eval mode.")
     results = {key: [] for key in methods}
     bar = ctx.progress(total=len(jobs), desc=desc)
     with single_threaded_blas():
