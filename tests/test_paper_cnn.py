@@ -149,3 +149,13 @@ def test_digits_task_trains_its_cnn_and_evaluates_slow_weights_with_their_statis
     assert rows["slow"]["final_metrics"]["final_test_loss"] != rows["fast"]["final_metrics"]["final_test_loss"]
     with pytest.raises(ValueError, match="model"):
         plan_runs("mnist1d-mlp", {"model": ["rnn"]}, seeds=1)
+
+
+def test_a_figure_without_the_asked_variant_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    from lasandbox.paper import registry as paper_registry
+
+    only_mlp = paper_registry.FigureSpec("mlp_only", "t", "c", "lasandbox.paper.fig_optimizers", models=("mlp",))
+    monkeypatch.setitem(paper_registry.FIGURES, "mlp_only", only_mlp)
+    with pytest.raises(ValueError, match="no 'cnn' variant"):
+        runner.run_figures(["mlp_only"], out_dir=tmp_path, model="cnn")
+    assert not (tmp_path / "REPORT_cnn.md").exists()

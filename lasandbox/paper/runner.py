@@ -105,7 +105,7 @@ def run_one(name: str, *, out_dir, quick: bool, seeds, backend: str, progress=No
     None there means the run size's default (``resolve_model``).
     """
     spec = FIGURES[name]
-    variant = (resolve_model(model, quick) if spec.models else None)
+    variant = resolve_model(model, quick) if spec.models else None
     if variant is not None and variant not in spec.models:
         raise ValueError(f"figure {name!r} has no {variant!r} variant (it has: {', '.join(spec.models)})")
     if not spec.is_available():
@@ -172,6 +172,9 @@ def run_figures(
         seeds = check_int("seeds", seeds, low=1)
     check_choice("backend", backend, BACKENDS)
     model = resolve_model(model, quick)
+    lacking = [name for name in selected if FIGURES[name].models and model not in FIGURES[name].models]
+    if lacking:
+        raise ValueError(f"figure(s) {', '.join(lacking)} have no {model!r} variant")
     _check_backend_usable(backend)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
