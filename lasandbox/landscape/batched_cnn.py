@@ -21,24 +21,29 @@ three convolutions per block of data for all the points of a chunk.
 Where the time goes, and what that means for the speed: the convolutions
 after the first are as many, and as large, as in the per-point loop (each
 point has its own weights and activations), and so are the passes of batch
-norm, activations and pooling over them; only the first layer is shared. The
-gain is what the loop spends around that work -- a Python pass through the
-model and the autograd per point. A chunk's points are split among threads,
-each running single-threaded BLAS on its own points (``conv_compute`` splits
-a single convolution's samples the same way, so the loop is parallel too),
-with BLAS limited to one thread for the evaluation. Measured on 2 shared
-cores (``benchmarks/landscape_cnn.py``, 25x25 grids): no faster than the loop
-on 1,000 MNIST-1D or 449 digits samples (both ~1.0x: the work is the same
-convolutions), 1.1-1.9x on 32-128 samples, where the loop's per-point
-overhead counts. Going further would need fused per-point kernels
-(convolution, batch norm folded into it, activation and pooling in one pass
-over the output), which this module does not have.
+norm, activations and pooling over them; only the first layer is shared
+(computed once per block of samples for all the chunks of points). The gain
+is what the loop spends around that work -- a Python pass through the model
+and the autograd per point. A chunk's points (at least one per thread) are
+split among threads, each running single-threaded BLAS on its own points
+(``conv_compute`` splits a single convolution's samples the same way, so the
+loop is parallel too), with BLAS limited to one thread for the evaluation.
+Measured on 2 shared cores (``benchmarks/landscape_cnn.py``, 25x25 grids):
+0.9-1.1x the loop on 1,000 MNIST-1D or 449 digits samples, where both do the
+same convolutions at 27-46 GFLOP/s; the benchmark also prints the ceiling of
+any method doing the same FLOPs: at the bare BLAS product rate of those
+shapes (~160-170 GFLOP/s on both cores) 3.8x (ResNet) and 5.8x (1-D CNN) the
+loop, with no im2col, batch-norm, activation or pooling pass left. Fused
+per-point kernels (batch norm folded into the convolution, the activation
+and pooling in its output pass) would close part of that gap; this module
+does not have them.
 
 Requirements (``cnn_structure``; ``method='auto'`` falls back to the per-point
 loop otherwise): a convolution somewhere; parameters only in the layer types
 above, all of them in the layout; batch norm using running statistics (eval
 mode: in training mode its output depends on the batch, and the evaluation
-must not update the statistics); no dropout in training mode. Before the
+must not update the statistics; ``evaluate_points`` and ``evaluate_grid`` put
+the model in eval mode for the evaluation); no dropout in training mode. Before the
 first chunk, ``probe_agrees`` evaluates two points on a few samples both ways
 (forward code that mixes samples, e.g. a skip connection from the raw input
 around the first layer, shows up there) and the loop is used if they differ.
