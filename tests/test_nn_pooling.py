@@ -108,6 +108,7 @@ def test_pool2d_gradients_match_central_differences(call):
 
 @pytest.mark.parametrize("call", [
     lambda x: F.max_pool1d(x, 3, 2, 1),
+    lambda x: F.max_pool1d(x, 2),  # an even length: the pairwise kernels
     lambda x: F.avg_pool1d(x, 3, 2, 1, exclusive=False, ceil_mode=True),
     lambda x: F.adaptive_avg_pool1d(x, 4),
 ])
@@ -196,3 +197,18 @@ def test_pairwise_max_pool_keeps_the_first_maximum_and_ignores_nan_as_the_window
     values = np.empty(4, np.float32)
     pool_kernels.max_pool_pairs(x.reshape(-1), values)
     np.testing.assert_array_equal(values, out.reshape(-1))
+
+
+def test_pairwise_max_pool1d_with_and_without_gradient_gives_the_window_loops_values():
+    x = Tensor(_distinct((2, 3, 10), 7).astype(np.float32), stop_gradient=False)
+    tracked, mask = F.max_pool1d(x, 2, return_mask=True)
+    from lasandbox.autograd.engine import no_grad
+
+    with no_grad():
+        untracked = F.max_pool1d(x, 2)
+    planes = x.numpy().reshape(6, 1, 10)
+    out, index = np.empty((6, 1, 5), np.float32), np.empty((6, 1, 5), np.int32)
+    pool_kernels.max_pool_forward(planes, 1, 2, 1, 2, 0, 0, out, index)
+    np.testing.assert_array_equal(tracked.numpy().reshape(out.shape), out)
+    np.testing.assert_array_equal(untracked.numpy().reshape(out.shape), out)
+    np.testing.assert_array_equal(mask.numpy().reshape(index.shape), index)
