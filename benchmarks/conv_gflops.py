@@ -4,9 +4,13 @@ For each shape (batch 64) the lasandbox convolution (im2col + BLAS, ``lasandbox.
 is timed forward and backward; the 3x3 16-channel 28x28 shape also runs the direct-loop numba kernel
 (``conv_kernels.direct_forward``), the alternative the im2col design was measured against. The
 reference is numpy's float32 matmul of two 1024x1024 matrices (the machine's own GEMM rate), timed in
-the same rounds. Every timing is the min over ``--repeats`` round-robin rounds (the machine is
-shared and noisy: compare the ratios of one run). FLOPs: ``2*N*Co*Ho*Wo*(Ci/groups)*kh*kw`` forward,
-twice that backward.
+the same run: ``--repeats`` rounds before the convolutions and as many after (the best counts), not
+between them -- after each multi-threaded call OpenBLAS's worker threads spin for tens of ms and take
+the core a convolution's second thread needs (measured: the 16->16 backward 5.4 ms after a 50 ms
+pause, 8.0 ms right after the GEMM), which a training step, whose products all run single-threaded
+inside the convolution's own threads, never sees. Every timing is the min over ``--repeats``
+round-robin rounds (the machine is shared and noisy: compare the ratios of one run). FLOPs:
+``2*N*Co*Ho*Wo*(Ci/groups)*kh*kw`` forward, twice that backward.
 
     python benchmarks/conv_gflops.py [--repeats 7]
 
@@ -56,6 +60,29 @@ def make_case(c_in, c_out, kernel, size, padding, rng):
     return x, w, b, geom, dout, flops
 
 
+def print_product_ceilings(cases, gemm, repeats):
+    """What BLAS alone does with each targeted convolution's product: ``[Co, Ci*kh*kw] @ [Ci*kh*kw, span]``
+    on one thread, one chunk's worth of columns (~``CHUNK_BYTES``), as each of the convolution's threads
+    runs it. Twice that rate (two cores) is the most the im2col + BLAS design can reach for the shape."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(1)
+    print("the bare product per thread (single-threaded BLAS, one chunk of columns):")
+    with threadpool_limits(limits=1, user_api="blas"):
+        for name, spec in SHAPES.items():
+            if not spec[5]:
+                continue
+            c_in, c_out, (kh, kw) = spec[0], spec[1], spec[2]
+            rows = c_in * kh * kw
+            span = max(1, conv_compute.CHUNK_BYTES // (4 * rows))
+            weight = rng.standard_normal((c_out, rows)).astype(np.float32)
+            cols = rng.standard_normal((rows, span)).astype(np.float32)
+            seconds = min(best_time(lambda weight=weight, cols=cols: weight @ cols) for _ in range(repeats))
+            rate = 2.0 * c_out * rows * span / seconds / 1e9
+            print(f"  {name:<28} [{c_out}x{rows}] @ [{rows}x{span}]: {rate:6.1f} GFLOP/s per thread, two threads "
+                  f"<= {2 * rate / gemm:.2f} of the GEMM rate")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7)
@@ -64,20 +91,24 @@ def main(argv=None):
     a = rng.standard_normal((1024, 1024)).astype(np.float32)
     bm = rng.standard_normal((1024, 1024)).astype(np.float32)
     cases = {name: make_case(*spec[:5], rng) for name, spec in SHAPES.items()}
-    timers = {"gemm": lambda: a @ bm}
+    gemm_timer = lambda: a @ bm  # noqa: E731
+    timers = {}
     for name, (x, w, b, geom, dout, _) in cases.items():
         timers[f"{name}/forward"] = lambda x=x, w=w, b=b, geom=geom: conv_compute.conv_forward(x, w, b, geom, 1)
         timers[f"{name}/backward"] = lambda x=x, w=w, geom=geom, dout=dout: conv_compute.conv_backward(
             dout, x, w, geom, 1)
     x, w, b, geom, _, _ = cases[DIRECT_SHAPE]
     timers[f"{DIRECT_SHAPE}/direct forward"] = lambda: conv_compute.direct_conv_forward(x, w, b, geom, 1)
-    for fn in timers.values():  # compile the kernels (or load numba's cache), warm BLAS
+    for fn in timers.values():  # compile the kernels (or load numba's cache)
         fn()
+    gemm_best = min(best_time(gemm_timer) for _ in range(args.repeats))
+    time.sleep(0.2)  # OpenBLAS's threads go back to sleep (see the module docstring)
     best = {key: float("inf") for key in timers}
     for _ in range(args.repeats):
         for key, fn in timers.items():
             best[key] = min(best[key], best_time(fn))
-    gemm = 2.0 * 1024**3 / best["gemm"] / 1e9
+    gemm_best = min([gemm_best] + [best_time(gemm_timer) for _ in range(args.repeats)])
+    gemm = 2.0 * 1024**3 / gemm_best / 1e9
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cpus, numpy {np.__version__}; batch {BATCH}, float32; "
           f"min over {args.repeats} round-robin rounds")
     print(f"float32 GEMM (numpy matmul 1024^3): {gemm:7.1f} GFLOP/s")
@@ -97,6 +128,7 @@ def main(argv=None):
     print(f"im2col + BLAS vs direct loops at {DIRECT_SHAPE} forward: "
           f"{best[key + 'direct forward'] / best[key + 'forward']:.1f}x faster")
     print(f"3x3 convs with >= 16 channels: worst {min(ratios):.2f} of the GEMM rate (target >= 0.5)")
+    print_product_ceilings(cases, gemm, args.repeats)
     return 0
 
 

@@ -6,6 +6,7 @@ LookAhead included), numpy arrays, and a loop over shuffled mini-batches.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,16 +34,38 @@ def mlp(sizes, activation="relu"):
     return nn.Sequential(*layers)
 
 
+@contextlib.contextmanager
+def eval_mode(model):
+    """``model.eval()`` for the block; every sublayer's own mode (train or eval) comes back after.
+
+    In eval mode batch norm uses (and does not update) its running statistics
+    and dropout is off: an evaluation then neither depends on how the data is
+    batched nor changes the model.
+    """
+    modes = [(layer, layer.training) for layer in model.sublayers(include_self=True)]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for layer, training in modes:
+            layer.training = training
+
+
 @no_grad()
 def evaluate(model, x, y, batch_size=4096):
-    """Mean cross-entropy and accuracy of ``model`` on arrays ``x``, ``y`` (no graph recorded)."""
+    """Mean cross-entropy and accuracy of ``model`` on arrays ``x``, ``y`` (eval mode, no graph recorded).
+
+    The model is switched to eval mode for the evaluation (running batch-norm
+    statistics, no dropout) and left in the modes it had.
+    """
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     total_loss, correct = 0.0, 0
-    for start in range(0, len(x), batch_size):
-        logits = model(Tensor(x[start : start + batch_size]))
-        labels = y[start : start + batch_size]
-        total_loss += float(loss_fn(logits, Tensor(labels)).numpy())
-        correct += int((logits.numpy().argmax(axis=1) == labels).sum())
+    with eval_mode(model):
+        for start in range(0, len(x), batch_size):
+            logits = model(Tensor(x[start : start + batch_size]))
+            labels = y[start : start + batch_size]
+            total_loss += float(loss_fn(logits, Tensor(labels)).numpy())
+            correct += int((logits.numpy().argmax(axis=1) == labels).sum())
     return total_loss / len(x), correct / len(x)
 
 
@@ -89,8 +112,6 @@ def train(model, optimizer, split, epochs, batch_size=64, seed=0, eval_model=Non
     history = History()
 
     def record():
-        import contextlib
-
         ctx = eval_model(model) if eval_model else contextlib.nullcontext()
         with ctx:
             history.train_loss.append(evaluate(model, split.x_train, split.y_train)[0])

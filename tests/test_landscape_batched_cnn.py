@@ -87,14 +87,20 @@ def test_folded_grid_equals_the_per_point_loop(name):
     np.testing.assert_array_equal(chunked[1], naive.accuracy.ravel())
 
 
-def test_training_mode_batch_norm_and_dropout_use_the_loop():
-    model = models.MNIST1DCNN(num_classes=3, channels=4)  # training mode: BN uses batch statistics
+def test_training_mode_batch_norm_is_not_folded_but_a_grid_evaluates_in_eval_mode():
+    model = models.MNIST1DCNN(num_classes=3, channels=4)  # training mode: BN would use batch statistics
     layout = ParameterLayout.from_model(model)
     assert batched_cnn.cnn_structure(model, layout) is None
     x, y = RNG.standard_normal((10, 16)).astype(np.float32), RNG.integers(0, 3, 10)
-    assert evaluate_grid(model, _plane(model), x, y, resolution=2, show_progress=False).method == "naive"
-    with pytest.raises(ValueError, match="eval mode"):
-        evaluate_grid(model, _plane(model), x, y, resolution=2, method="batched", show_progress=False)
+    # A grid is an evaluation: eval mode for its length (as training.evaluate), so the folded pass applies,
+    # the running statistics are not updated, and the model's mode comes back.
+    statistics = [layer._mean.numpy().copy() for layer in model.sublayers() if isinstance(layer, nn.BatchNorm1D)]
+    grid = evaluate_grid(model, _plane(model), x, y, resolution=2, show_progress=False)
+    assert grid.method == "batched" and model.training and all(layer.training for layer in model.sublayers())
+    after = [layer._mean.numpy() for layer in model.sublayers() if isinstance(layer, nn.BatchNorm1D)]
+    assert all(np.array_equal(a, b) for a, b in zip(statistics, after, strict=True))
+    naive = evaluate_grid(model, _plane(model), x, y, resolution=2, method="naive", show_progress=False)
+    np.testing.assert_allclose(grid.loss, naive.loss, rtol=1e-5)
     dropped = nn.Sequential(nn.Conv1D(1, 2, 3), nn.Dropout(0.5), nn.Flatten(), nn.Linear(2 * 14, 3))
     assert batched_cnn.cnn_structure(dropped, ParameterLayout.from_model(dropped)) is None
     assert batched_cnn.cnn_structure(dropped.eval(), ParameterLayout.from_model(dropped)) is not None

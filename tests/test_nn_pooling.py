@@ -22,6 +22,8 @@ WINDOWS = [
     ((5, 5), (2, 2), (2, 2), (1, 1, 1, 1), True),  # ceil_mode leaves whole windows in the padding
     ((6, 7), (3, 3), (2, 2), (1, 2, 0, 1), True),  # asymmetric padding: Paddle bounds by size + pad_before
     ((1, 9), (1, 3), (1, 2), (0, 0, 1, 1), False),  # a 1-D pool seen as 2-D
+    ((1, 10), (1, 2), (1, 2), (0, 0, 0, 0), False),  # MaxPool1D(2) on an even length: the pairwise kernels
+    ((1, 9), (1, 2), (1, 2), (0, 0, 0, 0), False),  # an odd length drops the last value: not pairwise
 ]
 
 
@@ -49,6 +51,13 @@ def test_pool_kernels_match_the_numpy_reference(spec):
     values = np.empty(out_shape)
     pool_kernels.max_pool_values(planes, kh, kw, sh, sw, top, left, values)  # the no-gradient variant
     np.testing.assert_array_equal(values.reshape(ref_out.shape), ref_out)
+    if pool_kernels.is_pairwise(*size, kh, kw, sh, sw, top, left, *geom.out_size):
+        pairs, pair_index = np.empty(out_shape), np.empty(out_shape, np.int32)
+        pool_kernels.max_pool_pairs(planes.reshape(-1), pairs.reshape(-1))
+        np.testing.assert_array_equal(pairs.reshape(ref_out.shape), ref_out)
+        pool_kernels.max_pool_pairs_index(planes.reshape(-1), geom.out_size[1], pairs.reshape(-1),
+                                          pair_index.reshape(-1))
+        np.testing.assert_array_equal(pair_index.reshape(ref_index.shape), ref_index)
     dx = np.empty((6, size[0] * size[1]))
     pool_kernels.max_pool_backward(dout.reshape(out_shape), index, dx)
     np.testing.assert_allclose(dx.reshape(x.shape), conv_reference.max_pool_backward(dout, ref_index, x.shape))
@@ -99,6 +108,7 @@ def test_pool2d_gradients_match_central_differences(call):
 
 @pytest.mark.parametrize("call", [
     lambda x: F.max_pool1d(x, 3, 2, 1),
+    lambda x: F.max_pool1d(x, 2),  # an even length: the pairwise kernels
     lambda x: F.avg_pool1d(x, 3, 2, 1, exclusive=False, ceil_mode=True),
     lambda x: F.adaptive_avg_pool1d(x, 4),
 ])
@@ -173,3 +183,32 @@ def test_pools_reject_bad_arguments_naming_them(call, error, words):
         call()
     for word in words:
         assert word in str(info.value), str(info.value)
+
+
+def test_pairwise_max_pool_keeps_the_first_maximum_and_ignores_nan_as_the_window_loop_does():
+    x = np.array([[[1.0, 1.0, np.nan, 2.0, 3.0, np.nan, np.nan, np.nan]]], dtype=np.float32)
+    out, index = np.empty((1, 1, 4), np.float32), np.empty((1, 1, 4), np.int32)
+    pool_kernels.max_pool_forward(x, 1, 2, 1, 2, 0, 0, out, index)
+    pairs, pair_index = np.empty(4, np.float32), np.empty(4, np.int32)
+    pool_kernels.max_pool_pairs_index(x.reshape(-1), 4, pairs, pair_index)
+    np.testing.assert_array_equal(pairs, out.reshape(-1))
+    np.testing.assert_array_equal(pair_index, index.reshape(-1))
+    assert list(pair_index) == [0, 3, 4, -1]
+    values = np.empty(4, np.float32)
+    pool_kernels.max_pool_pairs(x.reshape(-1), values)
+    np.testing.assert_array_equal(values, out.reshape(-1))
+
+
+def test_pairwise_max_pool1d_with_and_without_gradient_gives_the_window_loops_values():
+    x = Tensor(_distinct((2, 3, 10), 7).astype(np.float32), stop_gradient=False)
+    tracked, mask = F.max_pool1d(x, 2, return_mask=True)
+    from lasandbox.autograd.engine import no_grad
+
+    with no_grad():
+        untracked = F.max_pool1d(x, 2)
+    planes = x.numpy().reshape(6, 1, 10)
+    out, index = np.empty((6, 1, 5), np.float32), np.empty((6, 1, 5), np.int32)
+    pool_kernels.max_pool_forward(planes, 1, 2, 1, 2, 0, 0, out, index)
+    np.testing.assert_array_equal(tracked.numpy().reshape(out.shape), out)
+    np.testing.assert_array_equal(untracked.numpy().reshape(out.shape), out)
+    np.testing.assert_array_equal(mask.numpy().reshape(index.shape), index)

@@ -15,13 +15,19 @@ from lasandbox.utils.validation import check_choice, check_int, check_real
 
 @dataclass
 class Split:
-    """Train/test arrays: ``x_*`` float32 ``[N, features]``, ``y_*`` int64 ``[N]``."""
+    """Train/test arrays: ``x_*`` float32 ``[N, features]``, ``y_*`` int64 ``[N]``.
+
+    ``sample_shape``: what one row is, for models that want it unflattened --
+    ``(1, 8, 8)`` for the digits images, ``(1, 40)`` for MNIST-1D's sequences
+    (channels first); ``None`` for plain feature vectors.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     name: str = ""
+    sample_shape: tuple | None = None
 
     @property
     def num_features(self):
@@ -32,7 +38,7 @@ class Split:
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
 
-def _split_and_standardise(x, y, test_fraction, seed, name):
+def _split_and_standardise(x, y, test_fraction, seed, name, sample_shape=None):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
@@ -40,7 +46,7 @@ def _split_and_standardise(x, y, test_fraction, seed, name):
     mean = x[train].mean(axis=0)
     std = x[train].std(axis=0) + 1e-6  # constant pixels (digits' borders) stay finite
     x = ((x - mean) / std).astype(np.float32)
-    return Split(x[train], y[train].astype(np.int64), x[test], y[test].astype(np.int64), name)
+    return Split(x[train], y[train].astype(np.int64), x[test], y[test].astype(np.int64), name, sample_shape)
 
 
 def load_digits(test_fraction=0.25, seed=0) -> Split:
@@ -49,7 +55,8 @@ def load_digits(test_fraction=0.25, seed=0) -> Split:
     from sklearn.datasets import load_digits as sk_load_digits
 
     data = sk_load_digits()
-    return _split_and_standardise(data.data.astype(np.float64), data.target, test_fraction, seed, "digits")
+    return _split_and_standardise(data.data.astype(np.float64), data.target, test_fraction, seed, "digits",
+                                  sample_shape=(1, 8, 8))
 
 
 def cache_dir() -> Path:
@@ -99,7 +106,7 @@ def load_mnist1d(num_samples=5000, test_fraction=0.2, seed=42) -> Split:
         y = np.concatenate([data["y"], data["y_test"]]).astype(np.int64)
         # Atomic, so that concurrent generators (sweep workers) and a killed run never leave half a file.
         write_atomically(path, lambda handle: np.savez(handle, x=x, y=y), fsync=False)
-    return _split_and_standardise(x, y, test_fraction, seed, "mnist1d")
+    return _split_and_standardise(x, y, test_fraction, seed, "mnist1d", sample_shape=(1, 40))
 
 
 def make_synthetic(num_samples=1000, num_features=20, num_classes=4, separation=2.0, test_fraction=0.25,

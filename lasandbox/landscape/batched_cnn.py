@@ -21,24 +21,29 @@ three convolutions per block of data for all the points of a chunk.
 Where the time goes, and what that means for the speed: the convolutions
 after the first are as many, and as large, as in the per-point loop (each
 point has its own weights and activations), and so are the passes of batch
-norm, activations and pooling over them; only the first layer is shared. The
-gain is what the loop spends around that work -- a Python pass through the
-model and the autograd per point. A chunk's points are split among threads,
-each running single-threaded BLAS on its own points (``conv_compute`` splits
-a single convolution's samples the same way, so the loop is parallel too),
-with BLAS limited to one thread for the evaluation. Measured on 2 shared
-cores (``benchmarks/landscape_cnn.py``, 25x25 grids): no faster than the loop
-on 1,000 MNIST-1D or 449 digits samples (both ~1.0x: the work is the same
-convolutions), 1.1-1.9x on 32-128 samples, where the loop's per-point
-overhead counts. Going further would need fused per-point kernels
-(convolution, batch norm folded into it, activation and pooling in one pass
-over the output), which this module does not have.
+norm, activations and pooling over them; only the first layer is shared
+(computed once per block of samples for all the chunks of points). The gain
+is what the loop spends around that work -- a Python pass through the model
+and the autograd per point. A chunk's points (at least one per thread) are
+split among threads, each running single-threaded BLAS on its own points
+(``conv_compute`` splits a single convolution's samples the same way, so the
+loop is parallel too), with BLAS limited to one thread for the evaluation.
+Measured on 2 shared cores (``benchmarks/landscape_cnn.py``, 25x25 grids):
+0.9-1.1x the loop on 1,000 MNIST-1D or 449 digits samples, where both do the
+same convolutions at 27-46 GFLOP/s; the benchmark also prints the ceiling of
+any method doing the same FLOPs: at the bare BLAS product rate of those
+shapes (~160-170 GFLOP/s on both cores) 3.8x (ResNet) and 5.8x (1-D CNN) the
+loop, with no im2col, batch-norm, activation or pooling pass left. Fused
+per-point kernels (batch norm folded into the convolution, the activation
+and pooling in its output pass) would close part of that gap; this module
+does not have them.
 
 Requirements (``cnn_structure``; ``method='auto'`` falls back to the per-point
 loop otherwise): a convolution somewhere; parameters only in the layer types
 above, all of them in the layout; batch norm using running statistics (eval
 mode: in training mode its output depends on the batch, and the evaluation
-must not update the statistics); no dropout in training mode. Before the
+must not update the statistics; ``evaluate_points`` and ``evaluate_grid`` put
+the model in eval mode for the evaluation); no dropout in training mode. Before the
 first chunk, ``probe_agrees`` evaluates two points on a few samples both ways
 (forward code that mixes samples, e.g. a skip connection from the raw input
 around the first layer, shows up there) and the loop is used if they differ.
@@ -138,8 +143,11 @@ def cnn_structure(model, layout):
 class _Pass:
     """The state of one folded pass: the chunk's points and each layer's per-point parameters."""
 
-    def __init__(self, plan, origin, d1, d2, a, b, samples):
+    def __init__(self, plan, origin, d1, d2, a, b, samples, first_layer=None):
         self.points, self.samples = a.size, samples
+        # The first layer's three products of this block of samples, kept for the block's other chunks of
+        # points: they depend on the samples only, not on the points.
+        self.first_layer = {} if first_layer is None else first_layer
         self.a = a.astype(np.float32)[:, None]
         self.b = b.astype(np.float32)[:, None]
         self.params = {}
@@ -194,11 +202,15 @@ def _conv_forward(layer, state):
         n = state.samples
         has_bias = layer.bias is not None
         if not state.folded(xv.shape[0]):
-            w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
-            convs = []
-            for k in range(3):
-                weight = w_parts[k] if ndim == 2 else w_parts[k][:, :, None, :]
-                convs.append(conv_compute.conv_forward(xv, weight, b_parts[k] if has_bias else None, geom, groups))
+            convs = state.first_layer.get(id(layer))
+            if convs is None:
+                w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
+                convs = []
+                for k in range(3):
+                    weight = w_parts[k] if ndim == 2 else w_parts[k][:, :, None, :]
+                    convs.append(conv_compute.conv_forward(xv, weight, b_parts[k] if has_bias else None, geom,
+                                                           groups))
+                state.first_layer[id(layer)] = convs
             out = state.combine(*convs)
         else:
             weights, biases = state.get(layer, "weight"), state.get(layer, "bias")
@@ -256,8 +268,11 @@ def _linear_forward(layer, state):
         xv = x._value
         has_bias = layer.bias is not None
         if not state.folded(xv.shape[0]):
-            w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
-            products = [xv @ w_parts[k] + (b_parts[k] if has_bias else 0) for k in range(3)]
+            products = state.first_layer.get(id(layer))
+            if products is None:
+                w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
+                products = [xv @ w_parts[k] + (b_parts[k] if has_bias else 0) for k in range(3)]
+                state.first_layer[id(layer)] = products
             return Tensor(state.combine(*products).astype(np.float32, copy=False))
         weights, biases = state.get(layer, "weight"), state.get(layer, "bias")
         per_point = xv.reshape(state.points, -1, xv.shape[-1])
@@ -311,25 +326,23 @@ def _single_threaded_blas():
 
 
 @no_grad()
-def _evaluate_chunk(model, plan, origin, d1, d2, a, b, x, y, sample_block):
-    loss, hits = np.zeros(a.size), np.zeros(a.size, dtype=np.int64)
-    for start in range(0, x.shape[0], sample_block):
-        xb, yb = x[start:start + sample_block], y[start:start + sample_block]
-        state = _Pass(plan, origin, d1, d2, a, b, xb.shape[0])
-        with _folded_forwards(plan, state):
-            logits = model(Tensor(np.ascontiguousarray(xb, dtype=np.float32)))._value
-        if logits.shape[0] != a.size * xb.shape[0]:
-            raise RuntimeError("the model's output does not have one row per point and sample")
-        part_loss, part_hits = _loss_and_hits(logits, yb, a.size)
-        loss += part_loss
-        hits += part_hits
-    return loss, hits
+def _evaluate_chunk(model, plan, origin, d1, d2, a, b, xb, yb, first_layer):
+    """Summed loss and hits of the points ``(a, b)`` on one block of samples (``first_layer``: that block's
+    cache of first-layer products, shared by its chunks of points)."""
+    state = _Pass(plan, origin, d1, d2, a, b, xb.shape[0], first_layer)
+    with _folded_forwards(plan, state):
+        logits = model(Tensor(np.ascontiguousarray(xb, dtype=np.float32)))._value
+    if logits.shape[0] != a.size * xb.shape[0]:
+        raise RuntimeError("the model's output does not have one row per point and sample")
+    return _loss_and_hits(logits, yb, a.size)
 
 
 def _chunk_sizes(n_samples, n_points, widest):
-    """Samples per block (at most 1024: enough for long BLAS calls), then as many points as fit."""
+    """Samples per block (at most 1024: enough for long BLAS calls), then as many points as fit, and at
+    least one per thread (the threads split a chunk's points; one point per chunk would leave them idle)."""
     sample_block = int(min(n_samples, 1024, max(1, CHUNK_VALUES // max(widest, 1))))
-    points = int(max(1, min(n_points, CHUNK_VALUES // max(widest * sample_block, 1))))
+    fit = CHUNK_VALUES // max(widest * sample_block, 1)
+    points = int(max(1, min(n_points, max(fit, _threads()))))
     return sample_block, points
 
 
@@ -372,13 +385,19 @@ def evaluate_plane_points_cnn(model, plan, origin, d1, d2, coords, x, y, on_chun
     sample_block = sample_block or auto_block
     per_chunk = points_per_chunk or auto_points
     loss, hits = np.zeros(coords.shape[0]), np.zeros(coords.shape[0], dtype=np.int64)
+    blocks = range(0, x.shape[0], sample_block)
     with _single_threaded_blas(), conv_compute.serial_chunks():
-        for start in range(0, coords.shape[0], per_chunk):
-            a, b = coords[start:start + per_chunk, 0].copy(), coords[start:start + per_chunk, 1].copy()
-            loss[start:start + a.size], hits[start:start + a.size] = _evaluate_chunk(model, plan, origin, d1, d2,
-                                                                                     a, b, x, y, sample_block)
-            if on_chunk is not None:
-                on_chunk(a.size)
+        # Blocks of samples outside, chunks of points inside: each block's first-layer products are computed once.
+        for block, first in enumerate(blocks):
+            xb, yb = x[first:first + sample_block], y[first:first + sample_block]
+            first_layer = {}
+            for start in range(0, coords.shape[0], per_chunk):
+                a, b = coords[start:start + per_chunk, 0].copy(), coords[start:start + per_chunk, 1].copy()
+                part_loss, part_hits = _evaluate_chunk(model, plan, origin, d1, d2, a, b, xb, yb, first_layer)
+                loss[start:start + a.size] += part_loss
+                hits[start:start + a.size] += part_hits
+                if on_chunk is not None and block == len(blocks) - 1:
+                    on_chunk(a.size)
     return loss / x.shape[0], hits / x.shape[0]
 
 

@@ -96,9 +96,18 @@ def _check_method(method, model, layout):
 def evaluate_points(model, plane, coords, x, y, *, method="auto", show_progress=False, desc="landscape"):
     """Mean cross-entropy and accuracy at each row ``(a, b)`` of ``coords`` in ``plane``.
 
-    Returns ``(loss, accuracy, method_used)``; the model's own weights are
-    left as they were.
+    Returns ``(loss, accuracy, method_used)``; the model's own weights and
+    modes are left as they were. Evaluated in eval mode (as
+    ``lasandbox.training.evaluate`` is): batch norm uses its running
+    statistics, the same at every point, and dropout is off.
     """
+    from lasandbox.training import eval_mode
+
+    with eval_mode(model):
+        return _evaluate_points(model, plane, coords, x, y, method=method, show_progress=show_progress, desc=desc)
+
+
+def _evaluate_points(model, plane, coords, x, y, *, method, show_progress, desc):
     layout = ParameterLayout.from_model(model)
     if not isinstance(plane, Plane):
         raise TypeError(f"plane must be a lasandbox.landscape.Plane, got {type(plane).__name__}")

@@ -9,13 +9,18 @@
   global average pooling, a Linear classifier;
 * ``mlp``: ``Sequential(Linear, act, ..., Linear)`` (``lasandbox.training.mlp``).
 
+``lasandbox.models.registry`` builds them by name for a data set
+(``registry.make("cnn", load_digits())`` is a ``SmallResNet`` for 8x8
+images): the one factory the paper figures and the sweeps use.
+
 Each docstring spells out its architecture; ``input_shape`` lets the
 convolutional models take the flat ``[N, features]`` arrays that
 ``lasandbox.datasets`` returns.
 """
 
+from lasandbox.models import registry
 from lasandbox.models.cnn1d import MNIST1DCNN
 from lasandbox.models.resnet import BasicBlock, SmallResNet
 from lasandbox.training import mlp
 
-__all__ = ["BasicBlock", "MNIST1DCNN", "SmallResNet", "mlp"]
+__all__ = ["BasicBlock", "MNIST1DCNN", "SmallResNet", "mlp", "registry"]

@@ -76,11 +76,18 @@ def _max_pool(x, geom, ndim, return_mask):
     out = np.empty((planes.shape[0], ho, wo), dtype=xv.dtype)
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
     out_shape = (*xv.shape[:2], *(geom.out_size if ndim == 2 else (wo,)))
+    pairwise = pool_kernels.is_pairwise(*planes.shape[1:], kh, kw, sh, sw, geom.pads[0], geom.pads[2], ho, wo)
     if not return_mask and not (is_grad_enabled() and not x.stop_gradient):
-        pool_kernels.max_pool_values(planes, kh, kw, sh, sw, geom.pads[0], geom.pads[2], out)
+        if pairwise:
+            pool_kernels.max_pool_pairs(planes.reshape(-1), out.reshape(-1))
+        else:
+            pool_kernels.max_pool_values(planes, kh, kw, sh, sw, geom.pads[0], geom.pads[2], out)
         return Tensor(out.reshape(out_shape))
     index = np.empty((planes.shape[0], ho, wo), dtype=np.int32)
-    pool_kernels.max_pool_forward(planes, kh, kw, sh, sw, geom.pads[0], geom.pads[2], out, index)
+    if pairwise:
+        pool_kernels.max_pool_pairs_index(planes.reshape(-1), wo, out.reshape(-1), index.reshape(-1))
+    else:
+        pool_kernels.max_pool_forward(planes, kh, kw, sh, sw, geom.pads[0], geom.pads[2], out, index)
 
     def backward(g):
         dx = np.empty((planes.shape[0], planes.shape[1] * planes.shape[2]), dtype=xv.dtype)

@@ -21,15 +21,6 @@ def _clip(o, stride, before, kernel, size):
     return max(start, 0), min(start + kernel, size)
 
 
-@njit(inline="always")
-def _columns_reached(j, sw, left, w, wo):
-    """Outputs ``ow`` whose window column ``j`` (``ow*sw - left + j``) is a real column, as ``[lo, hi)``."""
-    offset = j - left
-    lo = 0 if offset >= 0 else (-offset + sw - 1) // sw
-    hi = (w - offset + sw - 1) // sw if w - offset > 0 else 0
-    return lo, min(max(hi, lo), wo), offset
-
-
 @njit(**_JIT)
 def max_pool_forward(x, kh, kw, sh, sw, top, left, out, index):
     """``out`` = max over each window's real positions, ``index`` = its flat ``h*W + w`` (first maximum; -1 if none)."""
@@ -84,6 +75,42 @@ def max_pool_values(x, kh, kw, sh, sw, top, left, out):
                     lo, hi, offset = _columns_reached(j, sw, left, w, wo)
                     for ow in range(lo, hi):
                         best[ow] = max(best[ow], row[ow * sw + offset])
+
+
+def is_pairwise(h, w, kh, kw, sh, sw, top, left, ho, wo):
+    """Whether a max pool takes disjoint pairs along rows: a 1x2 window, stride (1, 2), no padding, ``w = 2*wo``
+    (``MaxPool1D(2)`` on an even length): then ``max_pool_pairs`` computes it on the flat data."""
+    return (kh, kw, sh, sw, top, left) == (1, 2, 1, 2, 0, 0) and ho == h and w == 2 * wo
+
+
+@njit(**_JIT)
+def max_pool_pairs(x, out):
+    """``out[i] = max(x[2i], x[2i+1])`` on flat arrays, compared as ``max_pool_forward`` compares (strictly
+    greater, from the lowest float): the same values, in one loop the compiler vectorises (~15x faster
+    than ``max_pool_values`` on a 1-D CNN's pools, whose planes are single rows of 20-40 values)."""
+    lowest = np.finfo(x.dtype).min
+    for i in range(out.size):
+        best = lowest
+        first, second = x[2 * i], x[2 * i + 1]
+        best = first if first > best else best
+        out[i] = second if second > best else best
+
+
+@njit(**_JIT)
+def max_pool_pairs_index(x, wo, out, index):
+    """``max_pool_pairs`` with ``max_pool_forward``'s index (``2*ow`` or ``2*ow + 1`` within the row; -1 if
+    neither value exceeds the lowest float, e.g. both NaN)."""
+    lowest = np.finfo(x.dtype).min
+    for i in range(out.size):
+        column = 2 * (i % wo)
+        best, where = lowest, -1
+        first, second = x[2 * i], x[2 * i + 1]
+        if first > best:
+            best, where = first, column
+        if second > best:
+            best, where = second, column + 1
+        out[i] = best
+        index[i] = where
 
 
 @njit(**_JIT)

@@ -140,7 +140,8 @@ def compute(ctx):
     ctx.record("task / training", protocol.describe(), unverified=True,
                source="paper: CIFAR-100 ResNet-18 [V-fig]; PAPER.md 5.8")  # fmt: skip
     ctx.record("inner optimizer", f"momentum SGD, lr {INNER.lr}, momentum {INNER.momentum}, no weight decay",
-               unverified=True, source="chosen in the noise-dominated regime of this MLP (see robustness)")
+               unverified=True, source="chosen in the noise-dominated regime of the MLP (see robustness); the CNN "
+               "stand-in reuses it unchanged")
     ctx.record("grid", f"alpha {list(ALPHAS)} x k {list(KS)}", source="paper Fig. 9 / Table 5 [V-fig]")
     ctx.record("kernel backend", ctx.backend)
     methods = {(alpha, k): _spec(alpha, k) for alpha, k in settings()}

@@ -53,5 +53,5 @@ def plot_alpha_k(path, rows, *, protocol, lr):
         finals.set_title("(b) final test accuracy per seed, mean +- std (Table 5)")
         finals.legend(loc="best")
         fig.suptitle(f"Lookahead's alpha and k around momentum SGD (lr {lr:g}, momentum 0.9); "
-                     f"{protocol.task} MLP, {protocol.epochs} epochs (stand-in)")  # fmt: skip
+                     f"{protocol.task} {protocol.model.upper()}, {protocol.epochs} epochs (stand-in)")  # fmt: skip
         return save_figure(fig, path)

@@ -127,8 +127,8 @@ def compute(ctx):
         text = ", ".join(f"{key} {value}" for key, value in _settings(spec).items() if value is not None)
         ctx.record(f"{LABELS[method]}", text, unverified=method not in PAIRS,
                    source="alpha/k: PAPER.md 5.9 defaults" if method in PAIRS else
-                   "scaled to this MLP; paper (CIFAR): SGD lr 0.05 wd 1e-3, Polyak lr 0.3, AdamW lr 3e-4 wd 1, "
-                   "LA inner lr 0.1")  # fmt: skip
+                   "scaled to the MLP (the CNN stand-in reuses them unchanged); paper (CIFAR): SGD lr 0.05 wd "
+                   "1e-3, Polyak lr 0.3, AdamW lr 3e-4 wd 1, LA inner lr 0.1")  # fmt: skip
     ctx.record("kernel backend", ctx.backend)
     results = run_methods(ctx, METHODS, protocol, seeds, desc="optimizers runs")
     rows = _rows(results)

@@ -45,6 +45,6 @@ def plot_optimizers(path, rows, *, protocol, labels):
         finals.set_xticks(range(len(methods)), [TICKS.get(m, m) for m in methods], fontsize=7)
         finals.set_ylabel("final test accuracy (%)")
         finals.set_title("(b) final test accuracy per seed, mean +- std (Table 1)")
-        fig.suptitle(f"Optimizers on the {protocol.task} MLP, {protocol.epochs} epochs, lr x0.2 at 30/60/80% "
-                     "(stand-in for CIFAR, Fig. 5 / Table 1)")  # fmt: skip
+        fig.suptitle(f"Optimizers on the {protocol.task} {protocol.model.upper()}, {protocol.epochs} epochs, "
+                     "lr x0.2 at 30/60/80% (stand-in for CIFAR, Fig. 5 / Table 1)")  # fmt: skip
         return save_figure(fig, path)

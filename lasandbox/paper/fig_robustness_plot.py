@@ -82,5 +82,6 @@ def plot_robustness(path, rows, *, protocol, alpha, k):
         _curves(axes[1, 1], rows, ("lr", lrs[0]), "momentum", momenta,
                 f"(d) lr {lrs[0]:g}, varying momentum (Fig. 8b)")  # fmt: skip
         fig.suptitle(f"Robustness to the inner optimizer: momentum SGD (dotted) vs Lookahead alpha {alpha:g}, "
-                     f"k {k} (solid, slow weights); {protocol.task} MLP, {protocol.epochs} epochs (stand-in)")
+                     f"k {k} (solid, slow weights); {protocol.task} {protocol.model.upper()}, {protocol.epochs} epochs "
+                     "(stand-in)")
         return save_figure(fig, path)

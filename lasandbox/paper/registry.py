@@ -40,13 +40,19 @@ class Claim:
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """A registered figure: ``module`` is imported only when the figure runs."""
+    """A registered figure: ``module`` is imported only when the figure runs.
+
+    ``models``: the networks the figure can train (names of
+    ``lasandbox.models.registry``, chosen with ``reproduce --model``); empty
+    for a figure that has one form (the analytic ones, the kernels).
+    """
 
     name: str
     title: str
     paper_claim: str
     module: str
     function: str = "compute"
+    models: tuple = ()
 
     def is_available(self) -> bool:
         """Whether the figure's module exists (found without importing it)."""
@@ -71,6 +77,9 @@ class FigureContext:
     ``sweep`` sends the training figures' runs through ``lasandbox.sweep``
     (None: at full size only), on ``workers`` local processes or the dask
     ``scheduler`` at that address (see ``lasandbox.paper.sweep_runs``).
+    ``model``: the network of a figure with variants (``FigureSpec.models``);
+    None for one without. A variant other than ``mlp`` writes its files as
+    ``NAME_MODEL.png`` / ``.csv``, so the MLP and CNN figures sit side by side.
     """
 
     name: str
@@ -82,6 +91,7 @@ class FigureContext:
     sweep: bool | None = None
     workers: int | None = None
     scheduler: str | None = None
+    model: str | None = None
     settings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
@@ -94,12 +104,17 @@ class FigureContext:
             self.progress = progress
 
     @property
+    def stem(self) -> str:
+        """The figure's file name without extension: ``NAME``, or ``NAME_MODEL`` for a non-MLP variant."""
+        return self.name if self.model in (None, "mlp") else f"{self.name}_{self.model}"
+
+    @property
     def png_path(self) -> Path:
-        return self.out_dir / f"{self.name}.png"
+        return self.out_dir / f"{self.stem}.png"
 
     @property
     def csv_path(self) -> Path:
-        return self.out_dir / f"{self.name}.csv"
+        return self.out_dir / f"{self.stem}.csv"
 
     def seeds_or(self, default: int) -> int:
         """The number of seeds to use: the user's ``--seeds`` if given, else ``default``."""
@@ -119,8 +134,11 @@ class FigureContext:
         self.notes.append(text)
 
 
-def _spec(name, title, claim):
-    return FigureSpec(name, title, claim, f"lasandbox.paper.fig_{name}")
+def _spec(name, title, claim, models=()):
+    return FigureSpec(name, title, claim, f"lasandbox.paper.fig_{name}", models=models)
+
+
+TRAINED = ("mlp", "cnn")  # the figures that train a network offer both stand-ins (reproduce --model)
 
 
 # Order is the order of the report. Claims paraphrase PAPER.md with its tags.
@@ -144,6 +162,7 @@ FIGURES: dict[str, FigureSpec] = {
             "Loss/accuracy surface on the plane of one inner loop (paper Fig. 1)",
             "Lookahead's interpolation moves the slow weights toward a better region than the fast "
             "weights reach [V-fig]; qualitative, not guaranteed on small data.",
+            TRAINED,
         ),
         _spec(
             "inner_loop",
@@ -155,17 +174,20 @@ FIGURES: dict[str, FigureSpec] = {
             "Robustness to the inner optimizer's learning rate and momentum (paper Fig. 8)",
             "With fixed Lookahead settings, train loss is lower and less noisy than the inner optimizer's "
             "for every lr and momentum tried [V-fig].",
+            TRAINED,
         ),
         _spec(
             "alpha_k",
             "Robustness to alpha and k (paper Fig. 9 / Table 5)",
             "All alpha in {0.5, 0.8} x k in {5, 10} reach higher validation accuracy than SGD [V-fig].",
+            TRAINED,
         ),
         _spec(
             "optimizers",
             "Lookahead vs SGD, Polyak averaging and Adam on a small task (paper Fig. 5 / Table 1 stand-in)",
             "Lookahead matches or beats its inner optimizer in final test accuracy [V-2nd]; an independent "
             "reproduction did not reproduce the CIFAR gains.",
+            TRAINED,
         ),
         _spec(
             "minmax",

@@ -31,6 +31,10 @@ class FigureOutcome:
     notes: list = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     error: str = ""
+    label: str = ""  # the figure's file stem: its name, or NAME_MODEL for a model variant
+
+    def __post_init__(self):
+        self.label = self.label or self.spec.name
 
     @property
     def claims_held(self) -> int:
@@ -59,15 +63,15 @@ def _status_text(outcome: FigureOutcome) -> str:
 
 
 def _figure_section(outcome: FigureOutcome) -> list[str]:
-    spec = outcome.spec
+    spec, label = outcome.spec, outcome.label
     # An explicit anchor: the heading's generated one would include the title.
-    lines = [f'<a id="{spec.name}"></a>', "", f"## {spec.name}: {spec.title}", ""]
+    lines = [f'<a id="{label}"></a>', "", f"## {label}: {spec.title}", ""]
     if outcome.status == "missing":
         lines += [f"Not run: module `{spec.module}` does not exist yet.", ""]
         return lines
     images = [f for f in outcome.files if f.endswith(".png")]
     tables = [f for f in outcome.files if f.endswith(".csv")]
-    lines += [f"![{spec.name}]({image})" for image in images]
+    lines += [f"![{label}]({image})" for image in images]
     if tables:
         lines.append("Data: " + ", ".join(f"[{t}]({t})" for t in tables))
     lines += ["", f"**Paper's claim.** {spec.paper_claim}", ""]
@@ -92,8 +96,8 @@ def _figure_section(outcome: FigureOutcome) -> list[str]:
     return lines
 
 
-def render_report(outcomes, *, command: str, quick: bool, backend: str, seeds) -> str:
-    """The text of REPORT.md for the figures of one run."""
+def render_report(outcomes, *, command: str, quick: bool, backend: str, seeds, model: str = "mlp") -> str:
+    """The text of REPORT.md for the figures of one run (``model``: the network of the training figures)."""
     ran = [o for o in outcomes if o.status == "ran"]
     failed = [o for o in outcomes if o.status == "failed"]
     missing = [o for o in outcomes if o.status == "missing"]
@@ -104,7 +108,7 @@ def render_report(outcomes, *, command: str, quick: bool, backend: str, seeds) -
         "# Lookahead reproduction report",
         "",
         f"Command: `{command}`  ",
-        f"Mode: {'quick' if quick else 'full'}; kernel backend: {backend}; "
+        f"Mode: {'quick' if quick else 'full'}; model of the training figures: {model}; kernel backend: {backend}; "
         f"seeds: {'figure defaults' if seeds is None else seeds}; written {stamp}.  ",
         f"Summary: {len(ran)} figure(s) ran, {n_held}/{n_claims} checked statements held; "
         f"{len(failed)} failed; {len(missing)} not implemented yet.",
@@ -114,7 +118,7 @@ def render_report(outcomes, *, command: str, quick: bool, backend: str, seeds) -
     ]
     for outcome in outcomes:
         time_text = "" if outcome.status == "missing" else f"{outcome.seconds:.1f} s"
-        lines.append(f"| [{outcome.spec.name}](#{outcome.spec.name}) | {_status_text(outcome)} | {time_text} |")
+        lines.append(f"| [{outcome.label}](#{outcome.label}) | {_status_text(outcome)} | {time_text} |")
     lines.append("")
     for outcome in outcomes:
         lines += _figure_section(outcome)

@@ -1,6 +1,6 @@
 """``lasandbox reproduce``: run figure functions, collect their claims, write REPORT.md.
 
-    lasandbox reproduce [NAME ...|all] [--quick|--full] [--out DIR] [--seeds N]
+    lasandbox reproduce [NAME ...|all] [--quick|--full] [--model mlp|cnn] [--out DIR] [--seeds N]
                         [--backend numpy|cpu|cuda] [--[no-]sweep] [--workers N | --scheduler ADDRESS]
                         [--list]
 
@@ -16,6 +16,14 @@ optimizers) run their trainings as one resumable ``lasandbox sweep`` of the
 ``paper-run`` task, on a local dask cluster (``--workers``) or an existing
 scheduler (``--scheduler``), stored in ``DIR/sweeps/paper-runs.sqlite``:
 re-running the command skips the runs already stored.
+
+``--model`` picks the network of the figures that train one (landscape,
+robustness, alpha_k, optimizers; ``FigureSpec.models``): ``mlp`` (the
+default at ``--quick``) or ``cnn`` (the default at ``--full``: the 1-D CNN on
+MNIST-1D, the small ResNet on the 8x8 digits). A ``cnn`` run writes those
+figures as ``NAME_cnn.png`` / ``.csv`` and its report as ``REPORT_cnn.md``,
+so both stand-ins can live in one folder; the other figures are the same
+either way.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import time
 import traceback
 from pathlib import Path
 
-from lasandbox.paper.registry import BACKENDS, FIGURES, Claim, FigureContext, figure_names, resolve_names
+from lasandbox.paper.registry import BACKENDS, FIGURES, TRAINED, Claim, FigureContext, figure_names, resolve_names
 from lasandbox.paper.report import FigureOutcome, write_report
 from lasandbox.utils.validation import check_choice, check_int
 
@@ -41,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="quick", action="store_true", default=True, help="small, fast run (default)")
     size.add_argument("--full", dest="quick", action="store_false", help="the full-size run")
+    parser.add_argument("--model", default=None, choices=TRAINED,
+                        help="network of the training figures: mlp (default at --quick) or cnn (default at --full: "
+                        "1-D CNN on MNIST-1D, small ResNet on digits); cnn files are NAME_cnn.*, REPORT_cnn.md")
     parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: each figure's own)")
     parser.add_argument("--backend", default="cpu", choices=BACKENDS, help="kernel backend (default: cpu)")
@@ -74,25 +85,48 @@ def _check_claims(name: str, claims) -> list[Claim]:
     return claims
 
 
+def resolve_model(model, quick: bool) -> str:
+    """The ``--model`` of a run: as given (checked), else ``mlp`` at quick size and ``cnn`` at full size."""
+    if model is None:
+        return "mlp" if quick else "cnn"
+    return check_choice("model", model, TRAINED)
+
+
+def report_name(model: str) -> str:
+    """``REPORT.md`` for an MLP run, ``REPORT_<model>.md`` otherwise (both stand-ins' reports in one folder)."""
+    return "REPORT.md" if model == "mlp" else f"REPORT_{model}.md"
+
+
 def run_one(name: str, *, out_dir, quick: bool, seeds, backend: str, progress=None, sweep=None, workers=None,
-            scheduler=None) -> FigureOutcome:
-    """Run one registered figure and return its outcome; exceptions are caught and recorded."""
+            scheduler=None, model=None) -> FigureOutcome:
+    """Run one registered figure and return its outcome; exceptions are caught and recorded.
+
+    ``model`` applies to a figure with variants (``FigureSpec.models``);
+    None there means the run size's default (``resolve_model``).
+    """
     spec = FIGURES[name]
+    variant = resolve_model(model, quick) if spec.models else None
+    if variant is not None and variant not in spec.models:
+        raise ValueError(f"figure {name!r} has no {variant!r} variant (it has: {', '.join(spec.models)})")
     if not spec.is_available():
         return FigureOutcome(spec, "missing")
     ctx = FigureContext(name, Path(out_dir), quick=quick, seeds=seeds, backend=backend, progress=progress,
-                        sweep=sweep, workers=workers, scheduler=scheduler)
+                        sweep=sweep, workers=workers, scheduler=scheduler, model=variant)
     start = time.perf_counter()
     try:
         module_compute = spec.load()
         module = sys.modules[spec.module]
         # A figure module may carry its own, more precise title and claim.
+        title = getattr(module, "TITLE", spec.title)
+        if ctx.stem != name:
+            title += f" -- {variant.upper()} stand-in"
         spec = type(spec)(
             spec.name,
-            getattr(module, "TITLE", spec.title),
+            title,
             getattr(module, "PAPER_CLAIM", spec.paper_claim),
             spec.module,
             spec.function,
+            spec.models,
         )
         claims = _check_claims(name, module_compute(ctx))
         status, error = "ran", ""
@@ -102,7 +136,7 @@ def run_one(name: str, *, out_dir, quick: bool, seeds, backend: str, progress=No
     files = [p.name for p in (ctx.png_path, ctx.csv_path) if p.exists()]
     if status == "ran" and len(files) < 2:
         status, error = "failed", f"figure {name!r} did not write both {ctx.png_path.name} and {ctx.csv_path.name}"
-    return FigureOutcome(spec, status, seconds, claims, ctx.settings, ctx.notes, files, error)
+    return FigureOutcome(spec, status, seconds, claims, ctx.settings, ctx.notes, files, error, label=ctx.stem)
 
 
 def run_figures(
@@ -118,8 +152,12 @@ def run_figures(
     sweep: bool | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    model: str | None = None,
 ) -> list[FigureOutcome]:
     """Run figures by name (``None``/``["all"]`` = all) and write ``out_dir/REPORT.md``.
+
+    ``model``: the network of the figures that train one (``resolve_model``;
+    a ``cnn`` run writes ``REPORT_cnn.md``).
 
     All arguments are checked before any figure runs; unknown names raise
     ``ValueError`` listing the valid ones. ``echo`` (e.g. ``print``) receives
@@ -133,20 +171,25 @@ def run_figures(
     if seeds is not None:
         seeds = check_int("seeds", seeds, low=1)
     check_choice("backend", backend, BACKENDS)
+    model = resolve_model(model, quick)
+    lacking = [name for name in selected if FIGURES[name].models and model not in FIGURES[name].models]
+    if lacking:
+        raise ValueError(f"figure(s) {', '.join(lacking)} have no {model!r} variant")
     _check_backend_usable(backend)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if command is None:
-        command = "lasandbox reproduce " + " ".join(selected) + (" --quick" if quick else " --full")
-    report_args = dict(command=command, quick=quick, backend=backend, seeds=seeds)
+        command = ("lasandbox reproduce " + " ".join(selected) + (" --quick" if quick else " --full")
+                   + f" --model {model}")
+    report_args = dict(command=command, quick=quick, backend=backend, seeds=seeds, model=model)
     outcomes: list[FigureOutcome] = []
     for name in selected:
         if echo:
             echo(f"== {name}")
         outcome = run_one(name, out_dir=out_dir, quick=quick, seeds=seeds, backend=backend, progress=progress,
-                          sweep=sweep, workers=workers, scheduler=scheduler)
+                          sweep=sweep, workers=workers, scheduler=scheduler, model=model)
         outcomes.append(outcome)
-        write_report(out_dir / "REPORT.md", outcomes, **report_args)
+        write_report(out_dir / report_name(model), outcomes, **report_args)
         if echo:
             _echo_outcome(echo, outcome)
     return outcomes
@@ -191,10 +234,11 @@ def main(argv=None) -> int:
             sweep=args.sweep,
             workers=args.workers,
             scheduler=args.scheduler,
+            model=args.model,
         )
     except (ValueError, TypeError) as error:
         parser.error(str(error))  # exits with status 2 and the usage line
-    print(f"Report: {Path(args.out) / 'REPORT.md'}")
+    print(f"Report: {Path(args.out) / report_name(resolve_model(args.model, args.quick))}")
     return 0 if all(o.status == "ran" for o in outcomes) else 1
 
 

@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from lasandbox.models import registry as model_registry
 from lasandbox.optimizer import registry
 from lasandbox.paper.training_runs import (
     TASKS,
@@ -59,8 +60,12 @@ PARAMS = (
     Param("polyak_start", "float", None, "report the iterate average from this fraction of training", low=0.0,
           high=1.0, high_open=True, optional=True),
     Param("task", "choice", _DEFAULT.task, "data set", choices=TASKS),
+    Param("model", "choice", _DEFAULT.model, "network (lasandbox.models.registry): mlp, or cnn = the 1-D CNN on "
+          "mnist1d / the small ResNet on digits", choices=model_registry.names()),
     # "64x64", not "64,64": a comma separates a grid's values on the command line.
-    Param("hidden", "str", "x".join(str(h) for h in _DEFAULT.hidden), "hidden layer widths, e.g. 64x64"),
+    Param("hidden", "str", None, "widths: the MLP's hidden layers, e.g. 64x64, or the CNN's channels, e.g. 32; "
+          "none = the model's default (mlp 64x64, cnn 32 on mnist1d / 16 on digits); none and the default "
+          "spelled out are stored as two configs", optional=True),
     Param("epochs", "int", _DEFAULT.epochs, "passes over the training set", low=1),
     Param("batch_size", "int", _DEFAULT.batch_size, "mini-batch size", low=1),
     Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu", "cuda")),
@@ -75,7 +80,8 @@ def config_for(spec: OptimizerSpec, protocol: Protocol, backend: str) -> dict:
     so that ``lr=1`` and ``lr=1.0`` are one config with one hash.
     """
     config = {name: getattr(spec, name) for name in _SPEC_FIELDS}
-    config.update(task=protocol.task, hidden=_format_hidden(protocol.hidden), epochs=protocol.epochs,
+    hidden = None if protocol.hidden is None else _format_hidden(protocol.hidden)
+    config.update(task=protocol.task, model=protocol.model, hidden=hidden, epochs=protocol.epochs,
                   batch_size=protocol.batch_size, backend=backend)
     return {param.name: param.coerce(config[param.name]) for param in PARAMS}
 
@@ -83,7 +89,8 @@ def config_for(spec: OptimizerSpec, protocol: Protocol, backend: str) -> dict:
 def spec_and_protocol(config: dict) -> tuple[OptimizerSpec, Protocol, str]:
     """The inverse of :func:`config_for` (the spec's name set to ``"run"``)."""
     spec = OptimizerSpec("run", **{name: config[name] for name in _SPEC_FIELDS})
-    protocol = Protocol(task=config["task"], hidden=_parse_hidden(config["hidden"]), epochs=config["epochs"],
+    hidden = None if config["hidden"] is None else _parse_hidden(config["hidden"])
+    protocol = Protocol(task=config["task"], model=config["model"], hidden=hidden, epochs=config["epochs"],
                         batch_size=config["batch_size"])
     return spec, protocol, config["backend"]
 
@@ -107,7 +114,11 @@ def _parse_hidden(text: str) -> tuple:
 def _check_config(config):
     if (config["alpha"] is None) != (config["k"] is None):
         raise GridError("alpha and k go together: give both (Lookahead) or neither (alpha=none k=none)")
-    _parse_hidden(config["hidden"])
+    if config["hidden"] is not None:
+        try:
+            model_registry.check_widths(config["model"], _parse_hidden(config["hidden"]))
+        except ValueError as err:
+            raise GridError(f"parameter 'hidden' with model={config['model']}: {err}") from None
     try:
         registry.check_knobs(config["inner"], config["momentum"])
     except ValueError as err:
@@ -117,8 +128,8 @@ def _check_config(config):
 def _run_config(config, seed):
     spec, protocol, backend = spec_and_protocol(config)
     with single_threaded_blas():
-        result = run_training(load_task(protocol.task), spec, hidden=protocol.hidden, epochs=protocol.epochs,
-                              batch_size=protocol.batch_size, seed=seed, backend=backend)
+        result = run_training(load_task(protocol.task), spec, model=protocol.model, hidden=protocol.hidden,
+                              epochs=protocol.epochs, batch_size=protocol.batch_size, seed=seed, backend=backend)
     curves = {metric: [finite_or_none(x) for x in getattr(result, metric)] for metric in METRICS}
     final = {f"final_{metric}": curves[metric][-1] for metric in METRICS}
     final["final_loss"] = final["final_train_loss"]  # the name the other sweep tasks (and plots) use
@@ -135,7 +146,8 @@ def _prepare(configs):
 
 TASK = register_task(SweepTask(
     name=TASK_NAME,
-    description="one training run of the paper's MLP stand-ins (reproduce robustness / alpha_k / optimizers)",
+    description="one training run of the paper's stand-ins, MLP or CNN (reproduce robustness / alpha_k / "
+                "optimizers)",
     params=PARAMS,
     run=_run_config,
     prepare=_prepare,

@@ -1,10 +1,15 @@
 """Training runs shared by the paper's deep-net stand-ins (Figs 5, 8, 9, 10 / Tables 1, 5).
 
 One ``OptimizerSpec`` names a method (an inner optimizer, optionally wrapped in
-Lookahead or followed by Polyak averaging); ``run_training`` trains a fresh MLP
-with it under a step-decay schedule and records, per epoch, the full-pass
-train loss and the test metrics *of the weights the method returns*: the slow
-weights for Lookahead, the running average for Polyak averaging.
+Lookahead or followed by Polyak averaging); ``run_training`` trains a fresh
+model (``lasandbox.models.registry``: an MLP, or with ``model="cnn"`` the 1-D
+CNN on MNIST-1D / the small ResNet on digits) with it under a step-decay
+schedule and records, per epoch, the full-pass train loss and the test
+metrics *of the weights the method returns*: the slow weights for Lookahead,
+the running average for Polyak averaging. Those weights never trained
+themselves, so a model with batch norm gets their own running statistics
+first (one pass over the training set, SWA's ``update_bn``), and the fast
+statistics come back after; every evaluation is in eval mode.
 
 Everything here is deterministic given the seed: the seed fixes the model's
 initialisation (``lasandbox.seed``) and the mini-batch order, so two methods
@@ -25,7 +30,9 @@ import lasandbox
 from lasandbox import optimizer as optim
 from lasandbox.datasets import load_digits, load_mnist1d
 from lasandbox.incubate import LookAhead
-from lasandbox.training import evaluate, mlp, train_epoch
+from lasandbox.models import registry as model_registry
+from lasandbox.nn import bn_stats
+from lasandbox.training import evaluate, train_epoch
 from lasandbox.utils.validation import check_choice, check_int, check_real
 
 
@@ -130,24 +137,46 @@ def parameter_buffer(optimizer) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def weights_swapped_in(optimizer, weights):
-    """Temporarily put ``weights`` (a flat vector) into the model; the current ones come back after."""
+def weights_swapped_in(optimizer, weights, recompute_bn=None, model=None):
+    """Temporarily put ``weights`` (a flat vector) into the model; the current ones come back after.
+
+    ``recompute_bn=loader`` (with ``model``): also recompute the batch-norm
+    running statistics for ``weights`` and restore the current ones after,
+    as ``LookAhead.slow_weights`` does.
+    """
     buffer = parameter_buffer(optimizer)
     saved = buffer.copy()
     buffer[...] = weights
     try:
-        yield
+        with contextlib.ExitStack() as statistics:
+            if recompute_bn is not None:
+                statistics.enter_context(bn_stats.kept_statistics(model))
+                bn_stats.update_bn(model, recompute_bn)
+            yield
     finally:
         buffer[...] = saved
 
 
-class PolyakAverage:
-    """Uniform running average of the iterates, updated after each step once ``started``."""
+def statistics_loader(model, x, batch_size):
+    """The batches ``update_bn`` recomputes ``model``'s batch-norm statistics from (the training inputs in
+    order, ``batch_size`` at a time), or None when the model has no batch norm to recompute."""
+    if not bn_stats.batch_norm_layers(model):
+        return None
+    return [x[start : start + batch_size] for start in range(0, len(x), batch_size)]
 
-    def __init__(self, optimizer):
+
+class PolyakAverage:
+    """Uniform running average of the iterates, updated after each step once ``started``.
+
+    ``recompute_bn``/``model``: a loader to recompute batch-norm statistics
+    for the average before it is evaluated (see ``weights_swapped_in``).
+    """
+
+    def __init__(self, optimizer, recompute_bn=None, model=None):
         self.optimizer = optimizer
         self.average = None
         self.count = 0
+        self.recompute_bn, self.model = recompute_bn, model
 
     def update(self):
         current = parameter_buffer(self.optimizer)
@@ -161,7 +190,7 @@ class PolyakAverage:
     def evaluation_context(self):
         if self.average is None:
             return contextlib.nullcontext()
-        return weights_swapped_in(self.optimizer, self.average.astype(np.float32))
+        return weights_swapped_in(self.optimizer, self.average.astype(np.float32), self.recompute_bn, self.model)
 
 
 @dataclass
@@ -189,38 +218,50 @@ def decay_milestones(epochs: int) -> list[int]:
     return sorted({max(1, int(round(epochs * fraction))) for fraction in DECAY_FRACTIONS})
 
 
-def evaluation_context(optimizer, averager=None):
-    """Where to evaluate: the slow weights for Lookahead, the average for Polyak, else as is."""
+def evaluation_context(optimizer, averager=None, recompute_bn=None, model=None):
+    """Where to evaluate: the slow weights for Lookahead, the average for Polyak, else as is.
+
+    ``recompute_bn=loader`` (with ``model``) recomputes batch-norm statistics
+    for the slow weights (the averager holds its own loader).
+    """
     if averager is not None:
         return averager.evaluation_context()
     if isinstance(optimizer, LookAhead):
-        return optimizer.slow_weights()
+        if recompute_bn is None:
+            return optimizer.slow_weights()
+        return optimizer.slow_weights(recompute_bn=recompute_bn, model=model)
     return contextlib.nullcontext()
 
 
-def run_training(split, spec: OptimizerSpec, *, hidden=(64, 64), epochs=20, batch_size=64, seed=0,
+def run_training(split, spec: OptimizerSpec, *, model="mlp", hidden=None, epochs=20, batch_size=64, seed=0,
                  backend="cpu") -> RunResult:
-    """Train a fresh MLP with ``spec`` under the step-decay schedule; see the module docstring.
+    """Train a fresh ``model`` (a name of ``lasandbox.models.registry``, with widths ``hidden``; None = its
+    default) with ``spec`` under the step-decay schedule; see the module docstring.
 
     A run whose train loss stops being finite is stopped and marked
     ``diverged``; its remaining epochs are recorded as NaN.
     """
     epochs = check_int("epochs", epochs, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
+    hidden = model_registry.check_widths(model, hidden, split)
     lasandbox.seed(seed)
-    model = mlp([split.num_features, *hidden, split.num_classes])
+    network = model_registry.make(model, split, hidden)
     schedule = optim.lr.MultiStepDecay(spec.lr, decay_milestones(epochs), gamma=DECAY_FACTOR)
-    optimizer = build_optimizer(spec, model.parameters(), schedule, backend)
-    averager = PolyakAverage(optimizer) if spec.polyak_start is not None else None
+    optimizer = build_optimizer(spec, network.parameters(), schedule, backend)
+    # Weights that never trained (slow, averaged) get batch-norm statistics of their own before evaluation.
+    statistics = statistics_loader(network, split.x_train, batch_size)
+    averager = None
+    if spec.polyak_start is not None:
+        averager = PolyakAverage(optimizer, recompute_bn=statistics, model=network)
     average_from_epoch = None if averager is None else int(math.floor(spec.polyak_start * epochs))
     on_step = averager.update if averager is not None else None
     rng = np.random.default_rng(seed)
     result = RunResult(spec, seed)
 
     def record():
-        with evaluation_context(optimizer, averager):
-            train_loss = evaluate(model, split.x_train, split.y_train)[0]
-            test_loss, accuracy = evaluate(model, split.x_test, split.y_test)
+        with evaluation_context(optimizer, averager, statistics, network):
+            train_loss = evaluate(network, split.x_train, split.y_train)[0]
+            test_loss, accuracy = evaluate(network, split.x_test, split.y_test)
         result.train_loss.append(train_loss)
         result.test_loss.append(test_loss)
         result.test_accuracy.append(accuracy)
@@ -230,7 +271,7 @@ def run_training(split, spec: OptimizerSpec, *, hidden=(64, 64), epochs=20, batc
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(epochs):
             step_hook = (lambda _loss: on_step()) if on_step and epoch >= average_from_epoch else None
-            train_epoch(model, optimizer, split.x_train, split.y_train, batch_size, rng, on_step=step_hook)
+            train_epoch(network, optimizer, split.x_train, split.y_train, batch_size, rng, on_step=step_hook)
             schedule.step()
             record()
             if not np.isfinite(result.train_loss[-1]):
@@ -244,27 +285,44 @@ def run_training(split, spec: OptimizerSpec, *, hidden=(64, 64), epochs=20, batc
 
 @dataclass(frozen=True)
 class Protocol:
-    """What every run of a figure shares: data, model, length, batch size."""
+    """What every run of a figure shares: data, model (a ``lasandbox.models.registry`` name and its widths,
+    None = the model's default for the data), length, batch size."""
 
     task: str = "mnist1d"
-    hidden: tuple = (64, 64)
+    model: str = "mlp"
+    hidden: tuple | None = None
     epochs: int = 15
     batch_size: int = 64
 
+    def __post_init__(self):
+        check_choice("task", self.task, TASKS)
+        check_choice("model", self.model, model_registry.names())
+        if self.hidden is not None:
+            object.__setattr__(self, "hidden", model_registry.check_widths(self.model, self.hidden))
+        check_int("epochs", self.epochs, low=1)
+        check_int("batch_size", self.batch_size, low=1)
+
     def describe(self) -> str:
         milestones = "/".join(str(m) for m in decay_milestones(self.epochs))
-        return (f"{self.task}, MLP {'-'.join(str(h) for h in self.hidden)} (ReLU), {self.epochs} epochs, "
-                f"batch {self.batch_size}, lr x{DECAY_FACTOR} after epochs {milestones}")
+        network = model_registry.describe(self.model, load_task(self.task), self.hidden)
+        return (f"{self.task}, {network}, {self.epochs} epochs, batch {self.batch_size}, lr x{DECAY_FACTOR} "
+                f"after epochs {milestones}")
+
+
+def figure_model(ctx) -> str:
+    """The model a figure's training runs use: ``ctx.model`` (``reproduce --model``), ``mlp`` if unset."""
+    return getattr(ctx, "model", None) or "mlp"
 
 
 def standard_protocol(ctx) -> Protocol:
-    """The protocol shared by ``robustness``, ``alpha_k`` and ``optimizers`` at this run size.
+    """The protocol shared by ``robustness``, ``alpha_k`` and ``optimizers`` at this run size and model.
 
     Sharing it lets the three figures reuse each other's runs (see ``cached_run``).
     """
+    model = figure_model(ctx)
     if is_tiny(ctx):
-        return Protocol(epochs=2)
-    return Protocol(epochs=15 if ctx.quick else 60)
+        return Protocol(model=model, epochs=2)
+    return Protocol(model=model, epochs=15 if ctx.quick else 60)
 
 
 _RUN_CACHE: dict = {}
@@ -282,9 +340,9 @@ def cached_run(spec: OptimizerSpec, protocol: Protocol, seed: int, backend="cpu"
     """
     key = _cache_key(spec, protocol, seed, backend)
     if key not in _RUN_CACHE:
-        _RUN_CACHE[key] = run_training(load_task(protocol.task), spec, hidden=protocol.hidden,
-                                       epochs=protocol.epochs, batch_size=protocol.batch_size, seed=seed,
-                                       backend=backend)
+        _RUN_CACHE[key] = run_training(load_task(protocol.task), spec, model=protocol.model,
+                                       hidden=protocol.hidden, epochs=protocol.epochs,
+                                       batch_size=protocol.batch_size, seed=seed, backend=backend)
     result = _RUN_CACHE[key]
     return replace(result, spec=spec) if result.spec != spec else result
 
@@ -310,6 +368,10 @@ def run_methods(ctx, methods: dict, protocol: Protocol, seeds: int, desc: str) -
         ctx.record("training runs", f"a lasandbox sweep ({summary.planned} runs): {summary.ran} trained now"
                    + (f" {where}" if summary.ran else "") + f", {summary.skipped} read from the store "
                    f"{settings.store}")
+    if model_registry.entry(protocol.model).batch_norm:
+        ctx.note("Batch norm: Lookahead's slow weights and the Polyak average never trained, so before each "
+                 "evaluation their running statistics are recomputed (one pass over the training set, update_bn) "
+                 "and the fast weights' statistics come back after; every evaluation is in eval mode.")
     results = {key: [] for key in methods}
     bar = ctx.progress(total=len(jobs), desc=desc)
     with single_threaded_blas():

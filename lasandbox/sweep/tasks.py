@@ -11,9 +11,14 @@ Built in (``lasandbox sweep tasks`` prints the parameters with their defaults):
 * ``digits-mlp`` / ``mnist1d-mlp``: an MLP (one hidden layer) trained on
   scikit-learn's digits / MNIST-1D with ``optimizer`` (any name of
   ``lasandbox.optimizer.registry``), wrapped in LookAhead(alpha, k) unless
-  ``alpha=none``. ``momentum`` sets the optimizer's momentum-like argument
-  (heavy ball for ``momentum``, beta1 for the Adam family) and ``weight_decay``
-  its decay; ``none`` keeps the optimizer's defaults (AdamW's 0.01, say).
+  ``alpha=none``. ``model=cnn`` trains the task's conv net instead
+  (``lasandbox.models.registry``: the small ResNet on the 8x8 digits, the
+  1-D CNN on MNIST-1D; ``hidden`` is then its channel count); with
+  ``evaluate=slow`` its batch-norm statistics are recomputed for the slow
+  weights before each evaluation (``LookAhead.slow_weights(recompute_bn=...)``).
+  ``momentum`` sets the optimizer's momentum-like argument (heavy ball for
+  ``momentum``, beta1 for the Adam family) and ``weight_decay`` its decay; ``none``
+  keeps the optimizer's defaults (AdamW's 0.01, say).
   Metrics: ``train_loss``, ``test_loss``, ``test_accuracy`` per epoch;
   ``final_loss`` (train loss after the last epoch), ``final_test_loss``,
   ``final_test_accuracy``, ``best_test_accuracy``.
@@ -160,8 +165,16 @@ def _optimizer_names():
 NESTED_K_DEFAULT = 20
 
 
+def _model_names():
+    from lasandbox.models import registry
+
+    return registry.names()
+
+
 def _mlp_params(hidden, batch_size):
     return (
+        Param("model", "choice", "mlp", "network (lasandbox.models.registry): mlp, or cnn = the task's conv net "
+              "(small ResNet on digits, 1-D CNN on mnist1d)", choices=_model_names()),
         Param("optimizer", "choice", "momentum", "inner optimizer (lasandbox.optimizer.registry)",
               choices=_optimizer_names()),
         Param("lr", "float", 0.05, "learning rate of the inner optimizer", low=0.0, low_open=True),
@@ -187,7 +200,8 @@ def _mlp_params(hidden, batch_size):
               choices=("fast", "slow")),
         Param("epochs", "int", 10, "passes over the training set", low=1),
         Param("batch_size", "int", batch_size, "mini-batch size", low=1),
-        Param("hidden", "int", hidden, "width of the hidden layer", low=1),
+        Param("hidden", "int", None, f"width: the MLP's hidden layer, or the CNN's channels; none = the model's "
+              f"default (mlp {hidden}; cnn: 16 on digits, 32 on mnist1d)", low=1, optional=True),
         Param("backend", "choice", "auto", "kernel backend of the optimizer", choices=("auto", "numpy", "cpu")),
     )
 
@@ -249,17 +263,25 @@ def _make_optimizer(config, parameters):
                             slow_init=config["slow_init"])
 
 
-def _train_mlp(dataset, config, seed):
+def _train_mlp(dataset, default_widths, config, seed):
     import lasandbox as paddle
-    from lasandbox.training import mlp, train
+    from lasandbox.models import registry
+    from lasandbox.nn.bn_stats import batch_norm_layers
+    from lasandbox.training import train
 
     split = _load_split(dataset)
     paddle.seed(seed)
-    model = mlp([split.num_features, config["hidden"], split.num_classes])
+    widths = default_widths.get(config["model"]) if config["hidden"] is None else (config["hidden"],)
+    model = registry.make(config["model"], split, widths)
     optimizer = _make_optimizer(config, model.parameters())
     eval_model = None
     if config["evaluate"] == "slow" and config["alpha"] is not None:
-        eval_model = lambda _model: optimizer.slow_weights()  # noqa: E731
+        statistics = None
+        if batch_norm_layers(model):  # the slow weights get batch-norm statistics of their own
+            size = config["batch_size"]
+            statistics = [split.x_train[i : i + size] for i in range(0, len(split.x_train), size)]
+        eval_model = lambda _model: optimizer.slow_weights(recompute_bn=statistics,  # noqa: E731
+                                                           model=None if statistics is None else _model)
     history = train(model, optimizer, split, config["epochs"], batch_size=config["batch_size"], seed=seed,
                     eval_model=eval_model)
     curves = {
@@ -285,7 +307,8 @@ def _mlp_task(dataset, hidden, batch_size, description):
         name=f"{dataset}-mlp",
         description=description,
         params=_mlp_params(hidden, batch_size),
-        run=functools.partial(_train_mlp, dataset),
+        # None: the registry's default widths (the CNNs'); the MLP tasks keep their one hidden layer.
+        run=functools.partial(_train_mlp, dataset, {"mlp": (hidden,)}),
         prepare=prepare,
         check=_check_mlp_config,
         normalize=_normalize_mlp_config,
@@ -360,9 +383,10 @@ def _run_debug(config, seed):
     return {"epochs": {"loss": curve}, "final": {"final_loss": loss, "diverged": False}}
 
 
-register_task(_mlp_task("digits", 32, 32, "MLP 64-hidden-10 on scikit-learn's digits (1,347 training images)"))
-register_task(_mlp_task("mnist1d", 64, 64, "MLP 40-hidden-10 on MNIST-1D (4,000 training samples, generated "
-                        "offline and cached)"))
+register_task(_mlp_task("digits", 32, 32, "MLP 64-hidden-10 (model=cnn: small ResNet on the 8x8 images) on "
+                        "scikit-learn's digits (1,347 training images)"))
+register_task(_mlp_task("mnist1d", 64, 64, "MLP 40-hidden-10 (model=cnn: 1-D CNN) on MNIST-1D (4,000 training "
+                        "samples, generated offline and cached)"))
 register_task(SweepTask("nqm", "SGD or Lookahead(SGD) on the noisy quadratic model, Monte Carlo", NQM_PARAMS,
                         _run_nqm))
 register_task(SweepTask("debug", "no training: sleeps, fails or kills its worker on request (tests, overhead)",
