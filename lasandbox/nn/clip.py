@@ -9,7 +9,8 @@ Two ways in, same numbers (Paddle 3.3.1's, computed in the gradients' dtype):
   return new Tensors.
 * ``clip_(grads, need_clip=None)`` clips a list of float arrays in place: what an optimizer
   given ``grad_clip=`` calls on its gradient buffers before an update. ``need_clip`` is an
-  optional list of booleans, one per array, with the meaning above.
+  optional list of booleans, one per array, with the meaning above; without it, an array
+  that is the gradient of a parameter with ``need_clip=False`` is recognised and skipped.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def _needs_clip(param):
 
 def _mask(grads, need_clip):
     if need_clip is None:
-        return [True] * len(grads)
+        # Bare arrays from an optimizer: skip those that are the gradient of a need_clip=False parameter.
+        from lasandbox.nn.param import UNCLIPPED
+
+        skipped = {id(p._grad) for p in UNCLIPPED if p._grad is not None}
+        return [id(g) not in skipped for g in grads]
     flags = [bool(f) for f in need_clip]
     if len(flags) != len(grads):
         raise ValueError(f"need_clip has {len(flags)} entries for {len(grads)} gradients")

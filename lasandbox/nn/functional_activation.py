@@ -40,16 +40,18 @@ def gelu(x, approximate=False, name=None):
     ``0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))``."""
     tanh_form = _gelu_mode(approximate)
     xv = x._value
-    wide = xv.astype(np.float64)
+    # In the input's own precision, term by term as Paddle's CPU kernel (its float32 rounding
+    # shows where 1 + erf(x) cancels, e.g. x < -3).
+    one, half = xv.dtype.type(1), xv.dtype.type(0.5)
     if tanh_form:
-        inner = _SQRT_2_OVER_PI * (wide + _GELU_CUBIC * wide**3)
-        t = np.tanh(inner)
-        out = 0.5 * wide * (1 + t)
-        slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * wide**2)
+        alpha, cubic = xv.dtype.type(_SQRT_2_OVER_PI), xv.dtype.type(_GELU_CUBIC)
+        t = np.tanh(alpha * (xv + cubic * xv * xv * xv))
+        out = half * xv * (one + t)
+        slope = half * (one + t) + half * xv * (one - t * t) * alpha * (one + xv.dtype.type(3) * cubic * xv * xv)
     else:
-        cdf = 0.5 * (1 + _erf(wide / math.sqrt(2.0)))
-        out = wide * cdf
-        slope = cdf + wide * np.exp(-0.5 * wide * wide) / math.sqrt(2 * math.pi)
+        cdf = half * (one + _erf((xv * xv.dtype.type(1 / math.sqrt(2.0))).astype(np.float64)).astype(xv.dtype))
+        out = xv * cdf
+        slope = cdf + xv * np.exp(-half * xv * xv) * xv.dtype.type(1 / math.sqrt(2 * math.pi))
     slope = slope.astype(xv.dtype)
     return make_result(out.astype(xv.dtype), (x,), lambda g: (g * slope,))
 

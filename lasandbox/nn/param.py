@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import copy
 import re
+import weakref
 from collections import defaultdict
 
 from lasandbox.autograd.tensor import Tensor
 from lasandbox.nn import initializer as init
+
+# Parameters with need_clip=False, so that a clipper handed bare gradient arrays (by an optimizer's
+# grad_clip) can still leave theirs alone: see nn.clip.ClipGradBase.clip_.
+UNCLIPPED = weakref.WeakSet()
 
 # Paddle's unique_name counters: "linear" -> linear_0, linear_1, ...; "linear_0.w" -> linear_0.w_0, ...
 _NAME_COUNTS = defaultdict(int)
@@ -41,6 +46,18 @@ class Parameter(Tensor):
         self.optimize_attr = {"learning_rate": 1.0}
         self.regularizer = None
         self.do_model_average = True
+
+    @property
+    def need_clip(self):
+        """Whether gradient clipping applies to this parameter (Paddle's ``ParamAttr(need_clip=...)``)."""
+        return self not in UNCLIPPED
+
+    @need_clip.setter
+    def need_clip(self, flag):
+        if flag:
+            UNCLIPPED.discard(self)
+        else:
+            UNCLIPPED.add(self)
 
     @property
     def trainable(self):
