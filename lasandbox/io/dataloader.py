@@ -25,6 +25,11 @@ from lasandbox.io.sampler import BatchSampler, Sampler
 from lasandbox.utils.validation import AssertedValueError, check_int, check_real
 
 
+class NoLengthError(ValueError, TypeError):
+    """``len()`` of a DataLoader over an IterableDataset: a ValueError as in Paddle, and a TypeError so
+    that ``list(loader)`` (which asks for a length hint) still works."""
+
+
 class _EpochPermutation(Sampler):
     """A fresh permutation from lasandbox's generator each epoch (so ``paddle.seed`` fixes the shuffle)."""
 
@@ -86,7 +91,7 @@ class DataLoader:
 
     def __len__(self):
         if self.iterable:
-            raise ValueError("an IterableDataset has no length, so neither has its DataLoader")
+            raise NoLengthError("an IterableDataset has no length, so neither has its DataLoader")
         return len(self.batch_sampler) if self.batch_sampler is not None else len(self.dataset)
 
     def __call__(self):

@@ -1,7 +1,9 @@
 """Samplers (``paddle.io``'s): which indices a ``DataLoader`` reads, and in which batches.
 
-Random samplers draw from numpy's global generator, as Paddle's do (so
-``np.random.seed`` makes them repeatable, and Paddle's recipes for that work).
+``RandomSampler`` and ``WeightedRandomSampler`` draw from numpy's global generator,
+as Paddle's do (so ``np.random.seed`` makes them repeatable, and Paddle's recipes for
+that work); ``SubsetRandomSampler`` draws from lasandbox's (``paddle.seed``), as Paddle's
+uses ``paddle.randperm``.
 Paddle guards several of these arguments with ``assert``; here they raise
 ``AssertedValueError``/``AssertedTypeError``, which are both a ValueError/TypeError
 and an AssertionError.
@@ -81,7 +83,7 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given ``indices`` in a random order."""
+    """The given ``indices`` in a random order (from lasandbox's generator: ``paddle.seed`` fixes it, as in Paddle)."""
 
     def __init__(self, indices):
         if len(indices) == 0:
@@ -89,7 +91,9 @@ class SubsetRandomSampler(Sampler):
         self.indices = indices
 
     def __iter__(self):
-        for i in np.random.permutation(len(self.indices)):  # noqa: NPY002
+        from lasandbox.autograd import creation
+
+        for i in creation.get_generator().permutation(len(self.indices)):
             yield self.indices[int(i)]
 
     def __len__(self):

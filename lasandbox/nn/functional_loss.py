@@ -25,6 +25,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def log_softmax_value(xv, axis):
+    """``log(softmax(x))`` along ``axis``, in ``x``'s own precision (as Paddle's kernel)."""
     shifted = xv - xv.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -83,6 +84,9 @@ def _targets(input_value, label, axis, ignore_index, soft_label, label_smoothing
     ``mask`` marks the label entries that differ from ``ignore_index`` (Paddle's mean counts them).
     """
     xv = input_value
+    lv = np.asarray(label._value if isinstance(label, Tensor) else label)
+    if label_smoothing > 0 and lv.dtype.kind == "f" and lv.shape == xv.shape:
+        soft_label = True  # Paddle smooths a float (e.g. one-hot) label of the input's shape as a soft label
     if soft_label:
         target = np.asarray(label._value if isinstance(label, Tensor) else label, dtype=xv.dtype)
         if target.shape != xv.shape:
@@ -94,13 +98,19 @@ def _targets(input_value, label, axis, ignore_index, soft_label, label_smoothing
         hard = (labels, valid)
     if label_smoothing > 0:
         classes = xv.shape[axis]
+        # Paddle smooths in the label's float dtype -- float32 for the one-hot of hard labels -- and
+        # casts to the input's dtype afterwards; so does this.
+        label_dtype = lv.dtype if soft_label else np.dtype(np.float32)
         if hard is not None:  # Paddle smooths the one-hot of every label, ignored ones included
             labels = hard[0]
             if np.any((labels < 0) | (labels >= classes)):
                 raise ValueError(f"label_smoothing needs every label in [0, {classes - 1}]; labels equal to "
                                  f"ignore_index={ignore_index} cannot be smoothed (Paddle fails on them too)")
-            target = _one_hot(labels, np.ones_like(hard[1]), xv.shape, axis, xv.dtype)
-        target = ((1 - label_smoothing) * target + label_smoothing / classes).astype(xv.dtype)
+            target = _one_hot(labels, np.ones_like(hard[1]), xv.shape, axis, label_dtype)
+        else:
+            target = lv.astype(label_dtype)
+        eps = label_dtype.type(label_smoothing)
+        target = ((label_dtype.type(1) - eps) * target + eps / label_dtype.type(classes)).astype(xv.dtype)
         return target, target != ignore_index, True, None
     if hard is None:
         return target, target != ignore_index, True, None

@@ -16,10 +16,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from lasandbox.autograd.engine import no_grad
-from lasandbox.autograd.tensor import Tensor, as_dtype, default_float, float32
+from lasandbox.autograd.tensor import Tensor, as_dtype, default_float
 from lasandbox.nn import hooks
 from lasandbox.nn import initializer as init
+from lasandbox.nn.layer_dtype import DtypeConversions
 from lasandbox.nn.param import ParamAttr, Parameter, camel_to_snake, resolve_attr, unique_name
 
 __all__ = ["Layer", "Parameter", "ParamAttr"]
@@ -33,17 +33,19 @@ class MissingSuperInitError(RuntimeError, ValueError):
 
 
 def _check_member_name(kind, name, layer, registry):
+    # The phrases are Paddle's, which its tests match on.
     if not isinstance(name, str):
-        raise TypeError(f"the name of a {kind} must be a str, got {type(name).__name__}")
+        raise TypeError(f"The name of {kind} should be a string, got {type(name).__name__}")
     if "." in name:
-        raise KeyError(f"the name of a {kind} cannot contain '.', got {name!r}")
+        raise KeyError(f"The name of {kind} can not contain '.' (it would not be reachable as an attribute), "
+                       f"got {name!r}")
     if name == "":
-        raise KeyError(f"the name of a {kind} cannot be empty")
+        raise KeyError(f"The name of {kind} can not be empty")
     if hasattr(layer, name) and name not in registry:
         raise KeyError(f"attribute {name!r} already exists on {type(layer).__name__}")
 
 
-class Layer:
+class Layer(DtypeConversions):
     """Base class for models: assign Parameters, Layers and Tensors as attributes and they are registered."""
 
     def __init__(self, name_scope=None, dtype=None):
@@ -170,7 +172,7 @@ class Layer:
         self._require_init(name)
         _check_member_name("buffer", name, self, self._buffers)
         if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
-            raise TypeError(f"the registered buffer should be a Paddle.Tensor (not a Parameter), "
+            raise TypeError(f"The registered buffer should be a Paddle.Tensor (not a Parameter), "
                             f"got {type(tensor).__name__}")
         self._buffers[name] = tensor
         if persistable:
@@ -234,6 +236,41 @@ class Layer:
     def buffers(self, include_sublayers=True):
         return [b for _, b in self.named_buffers(include_sublayers=include_sublayers)]
 
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """``named_sublayers(include_self=True)`` (PyTorch's spelling, also in Paddle)."""
+        return self.named_sublayers(prefix=prefix, include_self=True, layers_set=memo,
+                                    remove_duplicate=remove_duplicate)
+
+    def modules(self):
+        return (layer for _, layer in self.named_modules())
+
+    def add_module(self, name, module):
+        self.add_sublayer(name, module)
+
+    def get_sublayer(self, target):
+        """The sub-layer at dotted path ``target`` ('' is this layer)."""
+        layer = self
+        for part in filter(None, target.split(".")):
+            child = layer._sub_layers.get(part)
+            if child is None:
+                raise AttributeError(f"{type(layer).__name__} has no sub-layer {part!r} (path {target!r})")
+            layer = child
+        return layer
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        layer = self.get_sublayer(path)
+        if layer._parameters.get(name) is None:
+            raise AttributeError(f"{type(layer).__name__} has no parameter {name!r} (path {target!r})")
+        return layer._parameters[name]
+
+    def get_buffer(self, target):
+        path, _, name = target.rpartition(".")
+        layer = self.get_sublayer(path)
+        if name not in layer._buffers:
+            raise AttributeError(f"{type(layer).__name__} has no buffer {name!r} (path {target!r})")
+        return layer._buffers[name]
+
     def apply(self, fn):
         """Call ``fn`` on every sub-layer (children first, depth first) and then on this layer."""
         for child in self.children():
@@ -257,92 +294,33 @@ class Layer:
             if p.trainable:
                 p.clear_gradient(set_to_zero)
 
-    # ----------------------------------------------------------------- dtype
-    def to(self, device=None, dtype=None, blocking=None, non_blocking=None):
-        """Convert parameters (and their gradients) and buffers to ``dtype``; ``device`` must be the CPU.
-
-        Like Paddle, the Tensors are converted in place (they stay the same objects). A parameter
-        that lives in an optimizer's flat float32 buffer leaves it: create optimizers after ``to()``.
-        """
-        from lasandbox.device import check_cpu_device
-
-        if device is not None:
-            check_cpu_device(device)
-        for flag_name, flag in (("blocking", blocking), ("non_blocking", non_blocking)):
-            if flag is not None and not isinstance(flag, bool):
-                raise TypeError(f"{flag_name} must be a bool or None, got {flag!r}")
-        if dtype is not None:
-            self._convert(as_dtype(_dtype_name(dtype)), floating_only=False)
-        return self
-
-    def astype(self, dtype=None):
-        """Convert every parameter and buffer to ``dtype`` (in place, as ``to(dtype=...)``)."""
-        try:
-            target = as_dtype(_dtype_name(dtype))
-        except TypeError as err:
-            raise ValueError(f"astype: dtype must be a numeric dtype name or dtype, got {dtype!r}") from err
-        if target is None:
-            raise ValueError("astype needs a dtype")
-        self._convert(target, floating_only=False)
-        return self
-
-    def float(self, excluded_layers=None):
-        """Floating-point parameters and buffers to float32 (layers of ``excluded_layers`` types kept)."""
-        return self._convert_floats(float32, excluded_layers)
-
-    def double(self):
-        return self._convert_floats(np.dtype("float64"), None)
-
-    def float16(self, excluded_layers=None):
-        return self._convert_floats(np.dtype("float16"), excluded_layers)
-
-    half = float16
-
-    def _convert_floats(self, dtype, excluded_layers):
-        excluded = [] if excluded_layers is None else excluded_layers
-        if isinstance(excluded, type):
-            excluded = [excluded]
-        if not isinstance(excluded, (list, tuple)):
-            raise TypeError(f"excluded_layers must be a Layer type or a list of them, got {type(excluded).__name__}")
-        for layer in self.sublayers(include_self=True):
-            if not any(isinstance(layer, kind) for kind in excluded):
-                layer._convert(dtype, floating_only=True, include_sublayers=False)
-        return self
-
-    @no_grad()
-    def _convert(self, dtype, floating_only, include_sublayers=True):
-        layers = self.sublayers(include_self=True) if include_sublayers else [self]
-        for layer in layers:
-            members = [*layer._parameters.values(), *layer._buffers.values()]
-            for t in members:
-                if t is None or (floating_only and t.dtype.kind != "f"):
-                    continue
-                t._value = t._value.astype(dtype)
-                t._grad_storage = None
-                if t._grad is not None:
-                    t._grad = t._grad.astype(dtype)
-            layer._dtype = dtype
-
     # ------------------------------------------------------------------ state
     def state_dict(self, destination=None, include_sublayers=True, structured_name_prefix="", use_hook=True,
                    keep_vars=True, *, prefix=None):
         """Ordered mapping structured name -> Tensor: each layer's parameters and persistable buffers,
         then its sub-layers' (Paddle's order; a shared parameter appears under each of its names)."""
         state = OrderedDict() if destination is None else destination
-        self._collect_state(state, structured_name_prefix if prefix is None else prefix, include_sublayers)
+        self._collect_state(state, structured_name_prefix if prefix is None else prefix, include_sublayers, False)
         return state
 
-    def _collect_state(self, state, prefix, include_sublayers):
+    def to_static_state_dict(self, destination=None, include_sublayers=True, structured_name_prefix="",
+                             use_hook=True, keep_vars=True):
+        """``state_dict()`` plus the non-persistable buffers."""
+        state = OrderedDict() if destination is None else destination
+        self._collect_state(state, structured_name_prefix, include_sublayers, True)
+        return state
+
+    def _collect_state(self, state, prefix, include_sublayers, all_buffers):
         for name, param in self._parameters.items():
             if param is not None:
                 state[prefix + name] = param
         for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistable_buffer_names_set:
+            if buf is not None and (all_buffers or name not in self._non_persistable_buffer_names_set):
                 state[prefix + name] = buf
         if include_sublayers:
             for name, layer in self._sub_layers.items():
                 if layer is not None:
-                    layer._collect_state(state, f"{prefix}{name}.", True)
+                    layer._collect_state(state, f"{prefix}{name}.", True, all_buffers)
 
     def set_state_dict(self, state_dict, use_structured_name=True):
         """Load values in place; mis-shaped entries are reported before anything is written.
@@ -386,6 +364,8 @@ class Layer:
         """Run ``hook(layer, inputs, output)`` after ``forward``; a non-None return replaces the output."""
         return hooks.register(self, "post", hook, prepend=prepend, with_kwargs=with_kwargs, always_call=always_call)
 
+    register_forward_hook = register_forward_post_hook
+
     def extra_repr(self):
         return ""
 
@@ -397,7 +377,3 @@ class Layer:
         return "\n".join(lines) + ("\n)" if len(lines) > 1 else ")")
 
 
-def _dtype_name(dtype):
-    """Paddle also spells float64 'double' (and float32 'float')."""
-    return {"double": "float64", "float": "float32", "half": "float16"}.get(dtype, dtype) if isinstance(
-        dtype, str) else dtype
