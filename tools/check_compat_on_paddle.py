@@ -8,7 +8,8 @@ to ``paddle`` (``paddle.x``), in an environment that has Paddle::
 
 The marks that record lasandbox's own gaps (``xfail`` with a reason starting
 ``optimizer-side:``, ``serialization:`` or ``conv:``) are dropped, so those cases must pass
-on Paddle too. pytest (and scipy, which some of Paddle's tests import) is borrowed from the project's venv (``--pytest-from``, default
+on Paddle too. pytest (and scipy, which some of Paddle's tests import) is borrowed from the
+project's venv (``--pytest-from``, default
 ``.venv`` of the main checkout or this one) through a folder of links on ``PYTHONPATH``;
 nothing is installed into the Paddle environment.
 """

@@ -332,7 +332,7 @@ def _clip_call(paddle):
                        "value": paddle.nn.ClipGradByValue(max=0.7, min=-0.3),
                        "value_sym": paddle.nn.ClipGradByValue(max=0.5)}.items():
         params, grads = _grads(paddle, 8)
-        clipped = clip(list(zip(params, grads)))
+        clipped = clip(list(zip(params, grads, strict=True)))
         for i, (_, g) in enumerate(clipped):
             out[f"{name}/{i}"] = np.array(g.numpy(), copy=True)
     return out
