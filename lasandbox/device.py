@@ -52,8 +52,10 @@ def set_device(device):
     return check_cpu_device(device)
 
 
-def get_device():
-    """The device the autograd runs on: always ``'cpu'``."""
+def get_device(input=None):  # noqa: A002 - Paddle's name
+    """The device the autograd runs on, ``'cpu'``; for a Tensor ``input``, its device id: -1 (the CPU)."""
+    if input is not None:
+        return -1
     return "cpu"
 
 

@@ -19,6 +19,7 @@ _DEFAULTS = {
     "FLAGS_use_fast_math": False,
     "FLAGS_enable_pir_api": True,
     "FLAGS_embedding_deterministic": 0,
+    "FLAGS_eager_delete_tensor_gb": 0.0,
 }
 _values: dict = {}
 

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BORROWED = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "py.py", "pygments", "scipy", "scipy.libs")
+BORROWED = ("pytest", "_pytest", "pytest_timeout.py", "pluggy", "iniconfig", "packaging", "py.py", "pygments", "scipy", "scipy.libs")
 GAP_REASONS = ("optimizer-side:", "serialization:", "conv:")
 
 PLUGIN = '''
@@ -83,8 +83,9 @@ def main():
                 (links / name).symlink_to(site / name)
         (links / "lasandbox_is_paddle.py").write_text(PLUGIN % {"gaps": GAP_REASONS})
         env = dict(os.environ, PYTHONPATH=str(links))
+        # A per-case timeout: Paddle's multi-process DataLoader can hang in a sandbox without /dev/shm room.
         command = [sys.executable, "-m", "pytest", "tests/paddle_compat", "-p", "lasandbox_is_paddle",
-                   "-p", "no:cacheprovider", "-q", "-rfE", *pytest_args]
+                   "-p", "pytest_timeout", "--timeout", "300", "-p", "no:cacheprovider", "-q", "-rfE", *pytest_args]
         return subprocess.call(command, cwd=ROOT, env=env)
 
 

@@ -1,7 +1,7 @@
 """``paddle.base``: the legacy namespace Paddle's own tests import from, reduced to its eager-mode names.
 
 Paddle's unit tests open with ``from paddle import base`` and use ``base.dygraph.guard()``,
-``base.dygraph.to_variable``, ``base.CPUPlace``, ``base.ParamAttr`` and
+``base.CPUPlace``, ``base.ParamAttr`` and
 ``base.core.is_compiled_with_cuda()``. lasandbox is always eager, so the guard is a
 no-op context manager; the static-graph parts of ``paddle.base`` (Program, Executor, ...)
 are not provided.

@@ -1,10 +1,10 @@
-"""``paddle.base.dygraph``: ``guard`` (a no-op: lasandbox is always in dygraph mode) and ``to_variable``."""
+"""``paddle.base.dygraph``: ``guard`` (a no-op: lasandbox is always in dygraph mode).
+
+(Paddle 3.3.1 no longer has ``to_variable`` here: ``paddle.to_tensor`` replaces it.)"""
 
 from __future__ import annotations
 
 import contextlib
-
-from lasandbox.autograd.tensor import to_tensor
 
 
 @contextlib.contextmanager
@@ -17,12 +17,4 @@ def guard(place=None):
     yield
 
 
-def to_variable(value, name=None, zero_copy=None, dtype=None):
-    """A Tensor from an array or a number (Paddle's legacy name for ``to_tensor``)."""
-    tensor = to_tensor(value, dtype=dtype)
-    if name is not None:
-        tensor.name = name
-    return tensor
-
-
-__all__ = ["guard", "to_variable"]
+__all__ = ["guard"]

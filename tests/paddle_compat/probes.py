@@ -384,3 +384,59 @@ def _clip_adam(paddle):
         adam.clear_grad()
         losses.append(float(loss))
     return {"losses": np.array(losses), **{n: np.array(p.numpy()) for n, p in model.named_parameters()}}
+
+
+# -------------------------------------------------------------------- optimizers
+def _two_linears(paddle, seed):
+    rng = _rng(seed)
+    linear_1, linear_2 = paddle.nn.Linear(13, 5), paddle.nn.Linear(5, 3)
+    for p in (*linear_1.parameters(), *linear_2.parameters()):
+        p.set_value(rng.standard_normal(p.shape).astype("float32") * 0.5)
+    return linear_1, linear_2, paddle.to_tensor(rng.standard_normal((2, 13)).astype("float32"))
+
+
+def _run_groups(paddle, make_optimizer, seed):
+    linear_1, linear_2, a = _two_linears(paddle, seed)
+    opt = make_optimizer(linear_1, linear_2)
+    for _ in range(3):
+        out = linear_2(linear_1(a))
+        paddle.mean(out * out).backward()
+        opt.step()
+        opt.clear_grad()
+    return {f"l1/{n}": np.array(p.numpy()) for n, p in linear_1.named_parameters()} | {
+        f"l2/{n}": np.array(p.numpy()) for n, p in linear_2.named_parameters()}
+
+
+@probe("optimizer/adam_group_betas")
+def _adam_groups(paddle):
+    """test_adam_op.py TestAdamOpV2Group's parameter groups, with numbers."""
+    return _run_groups(paddle, lambda l1, l2: paddle.optimizer.Adam(
+        learning_rate=0.01, weight_decay=0.1,
+        parameters=[{"params": l1.parameters()},
+                    {"params": l2.parameters(), "weight_decay": 0.001, "beta1": 0.1, "beta2": 0.99}]), 11)
+
+
+@probe("optimizer/adamw_group_decay")
+def _adamw_groups(paddle):
+    """test_adamw_op.py TestAdamWOpGroup's parameter groups, with numbers."""
+    return _run_groups(paddle, lambda l1, l2: paddle.optimizer.AdamW(
+        learning_rate=0.01, weight_decay=0.01, apply_decay_param_fun=lambda name: True,
+        parameters=[{"params": l1.parameters()}, {"params": l2.parameters(), "weight_decay": 0.001}]), 12)
+
+
+@probe("optimizer/momentum_group_lr")
+def _momentum_groups(paddle):
+    """The Momentum API doc's parameter groups (learning_rate scale 0.1, weight_decay 0.001), with numbers."""
+    return _run_groups(paddle, lambda l1, l2: paddle.optimizer.Momentum(
+        learning_rate=0.1, momentum=0.9, weight_decay=0.01,
+        parameters=[{"params": l1.parameters()},
+                    {"params": l2.parameters(), "weight_decay": 0.001, "learning_rate": 0.1}]), 13)
+
+
+@probe("optimizer/adam_tensor_betas")
+def _adam_tensor_betas(paddle):
+    """The Adam / AdamW API docs' beta1, beta2 given as Tensors, with numbers."""
+    return _run_groups(paddle, lambda l1, l2: paddle.optimizer.Adam(
+        learning_rate=0.1, beta1=paddle.to_tensor([0.9], dtype="float32"),
+        beta2=paddle.to_tensor([0.99], dtype="float32"), weight_decay=0.01,
+        parameters=[*l1.parameters(), *l2.parameters()]), 14)
