@@ -24,7 +24,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BORROWED = ("pytest", "_pytest", "pytest_timeout.py", "pluggy", "iniconfig", "packaging", "py.py", "pygments", "scipy", "scipy.libs")
+BORROWED = ("pytest", "_pytest", "pytest_timeout.py", "pluggy", "iniconfig", "packaging", "py.py", "pygments",
+            "scipy", "scipy.libs")
 GAP_REASONS = ("optimizer-side:", "serialization:", "conv:")
 
 PLUGIN = '''
