@@ -30,7 +30,7 @@ def _mask(grads, need_clip):
         # Bare arrays from an optimizer: skip those that are the gradient of a need_clip=False parameter.
         from lasandbox.nn.param import UNCLIPPED
 
-        skipped = {id(p._grad) for p in UNCLIPPED if p._grad is not None}
+        skipped = {id(p._grad) for p in list(UNCLIPPED.values()) if p._grad is not None}
         return [id(g) not in skipped for g in grads]
     flags = [bool(f) for f in need_clip]
     if len(flags) != len(grads):

@@ -209,15 +209,19 @@ def label_smooth(label, prior_dist=None, epsilon=0.1, name=None):
 
 def mse_loss(input, label, reduction="mean", name=None):  # noqa: A002 - Paddle's name
     check_choice("reduction", reduction, REDUCTIONS)
+    if not isinstance(input, Tensor):  # Paddle: ValueError
+        raise ValueError(f"input of mse_loss must be a Tensor, got {type(input).__name__}")
     label = ensure_tensor(label, like=input)
     xv, yv = input._value, label._value
     if xv.shape != yv.shape:
         raise ValueError(f"mse_loss needs input and label of one shape, got {list(xv.shape)} and {list(yv.shape)}")
     diff = xv - yv
-    out = np.asarray(reduce_value(diff * diff, reduction), dtype=xv.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the mean of no elements is NaN, as in Paddle
+        out = np.asarray(reduce_value(diff * diff, reduction), dtype=xv.dtype)
 
     def backward(g):
-        gd = 2 * reduce_grad(g, diff.shape, xv.dtype, reduction, diff.size) * diff
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gd = 2 * reduce_grad(g, diff.shape, xv.dtype, reduction, diff.size) * diff
         return unbroadcast(gd, xv.shape), unbroadcast(-gd, yv.shape)
 
     return make_result(out, (input, label), backward)

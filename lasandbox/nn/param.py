@@ -12,7 +12,8 @@ from lasandbox.nn import initializer as init
 
 # Parameters with need_clip=False, so that a clipper handed bare gradient arrays (by an optimizer's
 # grad_clip) can still leave theirs alone: see nn.clip.ClipGradBase.clip_.
-UNCLIPPED = weakref.WeakSet()
+# Keyed by id (a WeakSet would compare Tensors with their elementwise ==); entries vanish with the parameter.
+UNCLIPPED = weakref.WeakValueDictionary()
 
 # Paddle's unique_name counters: "linear" -> linear_0, linear_1, ...; "linear_0.w" -> linear_0.w_0, ...
 _NAME_COUNTS = defaultdict(int)
@@ -50,14 +51,14 @@ class Parameter(Tensor):
     @property
     def need_clip(self):
         """Whether gradient clipping applies to this parameter (Paddle's ``ParamAttr(need_clip=...)``)."""
-        return self not in UNCLIPPED
+        return UNCLIPPED.get(id(self)) is not self
 
     @need_clip.setter
     def need_clip(self, flag):
         if flag:
-            UNCLIPPED.discard(self)
+            UNCLIPPED.pop(id(self), None)
         else:
-            UNCLIPPED.add(self)
+            UNCLIPPED[id(self)] = self
 
     @property
     def trainable(self):

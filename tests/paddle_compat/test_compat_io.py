@@ -9,7 +9,7 @@ Sources (PaddlePaddle, test/legacy_test/):
     TestRandomSplitApi, TestRandomSplitApi2, TestRandomSplitError, TestSubsetDataset,
     TestChainDataset, TestNumpyMixTensorDataset, TestComplexDataset (num_workers 0 and 2),
     TestSingleFieldDataset, TestSingleFieldIterableDataset, TestDatasetWithDropLast (both),
-    TestConcatDataset.test_main.
+    TestConcatDataset (test_main, test_iterable_dataset_err).
   Cut: the CUDAPlace loops; ``isinstance(x, base.core.eager.Tensor)`` is kept (lasandbox's
   ``base.core.eager.Tensor`` is its Tensor).
 Docs (python/paddle/io/, 3.3.1): Dataset, IterableDataset (three examples), TensorDataset,
@@ -716,3 +716,12 @@ def test_doc_subset_random_sampler():
     """python/paddle/io/dataloader/sampler.py SubsetRandomSampler docstring."""
     paddle.seed(2023)
     assert sorted(SubsetRandomSampler(indices=[1, 3, 5, 7, 9])) == [1, 3, 5, 7, 9]
+
+
+def test_concat_dataset_refuses_iterable_datasets():
+    """test_multiprocess_dataloader_dataset.py TestConcatDataset.test_iterable_dataset_err."""
+    d1 = TensorDataset([paddle.rand((7, 3, 28, 28)), paddle.rand((7,))])
+    it1, it2 = RandomIterableDataset(10), RandomIterableDataset(10)
+    for datasets in ([d1, it2, it1], [it2], [it1, d1]):
+        with pytest.raises(AssertionError, match="does not support IterableDataset"):
+            ConcatDataset(datasets)

@@ -3,6 +3,10 @@
 Sources (PaddlePaddle, test/legacy_test/):
   test_imperative_container_sequential.py: test_sequential, test_append_insert_extend,
     test_sequential_list_params.
+  test_imperative_container_layerlist.py: TestImperativeContainer.test_test_layer_list.
+  test_imperative_layer_children.py: TestLayerChildren.test_func_apply_init_weight (needs nn.Conv2D).
+  test_mse_loss.py: TestNNMseLoss / TestNNFunctionalMseLoss (mean, sum, none; dygraph halves),
+    TestNNFunctionalMseLoss_ZeroSize, TestMseInvalidInput (its dygraph check).
   test_nn_functional_embedding_dygraph.py: EmbeddingDygraph.test_1, test_2, test_4_renorm.
   test_nn_functional_hot_op.py: TestOneHotOpApi.test_api_with_dygraph.
   test_gelu_op.py: TestGeluOp.test_cases, TestGeluOp_ZeroSize.test_cases (the CUDA halves cut).
@@ -520,3 +524,148 @@ def test_doc_one_hot():
     one_hot_label = paddle.nn.functional.one_hot(label, num_classes=4)
     assert one_hot_label.shape == [4, 4]
     np.testing.assert_array_equal(one_hot_label.numpy(), np.eye(4, dtype="float32")[[1, 1, 3, 0]])
+
+
+# -------------------------------------------------------- test_imperative_container_layerlist.py
+def test_layer_list():
+    """test_imperative_container_layerlist.py TestImperativeContainer.test_test_layer_list (its two calls
+    differ only in an unused argument: run once)."""
+
+    class MyLayer(paddle.nn.Layer):
+        def __init__(self, layerlist):
+            super().__init__()
+            self.layerlist = layerlist
+
+        def forward(self, x):
+            for layer in self.layerlist:
+                x = layer(x)
+            return x
+
+    data_np = np.random.uniform(-1, 1, [5, 1]).astype("float32")
+    with base.dygraph.guard():
+        x = paddle.to_tensor(data_np)
+        layerlist = paddle.nn.LayerList([paddle.nn.Linear(2**i, 2 ** (i + 1)) for i in range(6)])
+        size = len(layerlist)
+        model = MyLayer(layerlist)
+        assert model(x).shape == [5, 2**size]
+        model.layerlist[size - 1] = paddle.nn.Linear(2 ** (size - 1), 5)
+        assert model(x).shape == [5, 5]
+        del model.layerlist[size - 1]
+        assert model(x).shape == [5, 2 ** (size - 1)]
+        model.layerlist.append(paddle.nn.Linear(2 ** (size - 1), 3))
+        res4 = model(x)
+        assert res4.shape == [5, 3]
+        res4.backward()
+        model2 = MyLayer(layerlist[:-1])
+        assert model2(x).shape == [5, 2 ** (size - 1)]
+        del model2.layerlist[1:]
+        res6 = model2(x)
+        assert res6.shape == [5, 2 ** (0 + 1)]
+        res6.backward()
+        model3 = MyLayer(layerlist[:-2])
+        model3.layerlist.append(paddle.nn.Linear(3, 1))
+        model3.layerlist.insert(size - 2, paddle.nn.Linear(2 ** (size - 2), 3))
+        assert model3(x).shape == [5, 1]
+        model3.layerlist.extend([paddle.nn.Linear(3**i, 3 ** (i + 1)) for i in range(3)])
+        res8 = model3(x)
+        assert res8.shape == [5, 3**3]
+        res8.backward()
+        model4 = MyLayer(layerlist[:3])
+        model4.layerlist[-1] = paddle.nn.Linear(4, 5)
+        assert model4(x).shape == [5, 5]
+        del model4.layerlist[-1]
+        assert model4(x).shape == [5, 4]
+        model4.layerlist.insert(-1, paddle.nn.Linear(2, 2))
+        res11 = model4(x)
+        assert res11.shape == [5, 4]
+        res11.backward()
+
+
+@pytest.mark.xfail(strict=True, reason="conv: nn.Conv2D / MaxPool2D come with the conv-layer work (nn/conv.py)")
+def test_layer_children():
+    """test_imperative_layer_children.py TestLayerChildren.test_func_apply_init_weight (fluid.dygraph.guard,
+    gone from Paddle 3.3.1, as base.dygraph.guard)."""
+
+    class LeNetDygraph(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2D(1, 6, 3, stride=1, padding=1), nn.ReLU(),
+                                          paddle.nn.MaxPool2D(2, 2), nn.Conv2D(6, 16, 5, stride=1, padding=0),
+                                          nn.ReLU(), paddle.nn.MaxPool2D(2, 2))
+
+        def forward(self, inputs):
+            return self.features(inputs)
+
+    def run():
+        with base.dygraph.guard():
+            net = LeNetDygraph()
+            net.eval()
+            net_layers = nn.Sequential(*list(net.children()))
+            net_layers.eval()
+            x = paddle.rand([2, 1, 28, 28])
+            y1, y2 = net(x), net_layers(x)
+            np.testing.assert_allclose(y1.numpy(), y2.numpy())
+            return y1, y2
+
+    paddle.seed(102)
+    new_y1, new_y2 = run()
+    paddle.seed(102)
+    ori_y1, ori_y2 = run()
+    np.testing.assert_array_equal(ori_y1.numpy(), new_y1.numpy())
+    np.testing.assert_array_equal(ori_y2.numpy(), new_y2.numpy())
+
+
+# ------------------------------------------------------------------------------ test_mse_loss.py
+_MSE_DIMS = [[10, 10], [2, 10, 10], [3, 3, 10, 10]]
+_MSE_EXPECTED = {"mean": lambda d: np.mean(d * d), "sum": lambda d: np.sum(d * d), "none": lambda d: d * d}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nn_mse_loss(reduction):
+    """test_mse_loss.py TestNNMseLoss.test_NNMseLoss_<reduction> (the static-graph half cut)."""
+    for dim in _MSE_DIMS:
+        input_np = np.random.uniform(0.1, 0.5, dim).astype("float32")
+        label_np = np.random.uniform(0.1, 0.5, dim).astype("float32")
+        with base.dygraph.guard():
+            dy_result = paddle.nn.loss.MSELoss(reduction=reduction)(paddle.to_tensor(input_np),
+                                                                    paddle.to_tensor(label_np)).numpy()
+        expected = _MSE_EXPECTED[reduction](input_np - label_np)
+        np.testing.assert_allclose(dy_result, expected, rtol=1e-05)
+        assert dy_result.shape == (tuple(dim) if reduction == "none" else ())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_functional_mse_loss(reduction):
+    """test_mse_loss.py TestNNFunctionalMseLoss.test_NNFunctionalMseLoss_<reduction> (static half cut)."""
+    for dim in _MSE_DIMS:
+        input_np = np.random.uniform(0.1, 0.5, dim).astype("float32")
+        target_np = np.random.uniform(0.1, 0.5, dim).astype("float32")
+        paddle.disable_static()
+        dy_result = paddle.nn.functional.mse_loss(paddle.to_tensor(input_np), paddle.to_tensor(target_np),
+                                                  reduction).numpy()
+        np.testing.assert_allclose(dy_result, _MSE_EXPECTED[reduction](input_np - target_np), rtol=1e-05)
+        assert dy_result.shape == (tuple(dim) if reduction == "none" else ())
+
+
+def test_functional_mse_loss_zero_size():
+    """test_mse_loss.py TestNNFunctionalMseLoss_ZeroSize.test_dygraph_and_grad (the mean of nothing is NaN)."""
+    for dim in [[0, 0], [2, 0, 10]]:
+        input_np = np.random.uniform(0.1, 0.5, dim).astype("float32")
+        target_np = np.random.uniform(0.1, 0.5, dim).astype("float32")
+        paddle.disable_static()
+        x = paddle.to_tensor(input_np)
+        x.stop_gradient = False
+        dy_ret = paddle.nn.functional.mse_loss(x, paddle.to_tensor(target_np), "mean")
+        dy_result = dy_ret.numpy()
+        sub = input_np - target_np
+        expected = np.mean(sub * sub)
+        np.testing.assert_allclose(dy_result, expected, rtol=1e-05)
+        assert dy_result.shape == ()
+        paddle.sum(dy_ret).backward()
+        np.testing.assert_allclose(x.grad.shape, x.shape)
+
+
+def test_mse_loss_invalid_tuple_input():
+    """test_mse_loss.py TestMseInvalidInput.test_error, its dygraph check (the static ones cut)."""
+    with pytest.raises(ValueError):
+        paddle.nn.functional.mse_loss((paddle.randn(shape=[256, 3], dtype="float32"),), [256, 3])
