@@ -75,11 +75,13 @@ def _topological_order(root):
 
 
 def run_backward(root, grad_output=None, retain_graph=False):
-    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every reachable leaf."""
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every reachable leaf.
+
+    On a Tensor with ``stop_gradient=True`` nothing needs a gradient, and (as in Paddle,
+    whose tests call ``loss.backward()`` on constant losses) this does nothing.
+    """
     if root.stop_gradient:
-        raise RuntimeError(
-            "backward() called on a Tensor with stop_gradient=True: nothing requires a gradient"
-        )
+        return
     if root._graph_freed:
         raise RuntimeError(
             "the graph behind this Tensor was freed by an earlier backward(); "

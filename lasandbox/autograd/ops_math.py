@@ -83,6 +83,16 @@ def sqrt(x, name=None):
     return make_result(out, (x,), lambda g: (g / (2 * out),))
 
 
+def sin(x, name=None):
+    xv = x._value
+    return make_result(np.sin(xv), (x,), lambda g: (g * np.cos(xv),))
+
+
+def cos(x, name=None):
+    xv = x._value
+    return make_result(np.cos(xv), (x,), lambda g: (-g * np.sin(xv),))
+
+
 def abs(x, name=None):  # noqa: A001 - Paddle's name
     xv = x._value
     return make_result(np.abs(xv), (x,), lambda g: (g * np.sign(xv),))
@@ -225,6 +235,18 @@ greater_than = _compare(np.greater)
 greater_equal = _compare(np.greater_equal)
 less_than = _compare(np.less)
 less_equal = _compare(np.less_equal)
+
+
+def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False, name=None):
+    """Elementwise ``|x - y| <= atol + rtol * |y|`` (a boolean Tensor, no gradient)."""
+    x, y = _binary(x, y)
+    return Tensor(np.isclose(x._value, y._value, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False, name=None):
+    """Whether every element is close (a 0-d boolean Tensor, as Paddle returns)."""
+    x, y = _binary(x, y)
+    return Tensor(np.asarray(np.allclose(x._value, y._value, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def argmax(x, axis=None, keepdim=False, dtype="int64", name=None):

@@ -22,8 +22,29 @@ bool_ = np.dtype("bool")
 
 _DTYPE_NAMES = {
     "float32": float32, "float64": float64, "float16": float16,
-    "int32": int32, "int64": int64, "bool": bool_,
+    "int8": np.dtype("int8"), "int16": np.dtype("int16"), "int32": int32, "int64": int64,
+    "uint8": np.dtype("uint8"), "bool": bool_, "complex64": np.dtype("complex64"),
+    "complex128": np.dtype("complex128"),
 }
+_DEFAULT_FLOATS = ("float16", "float32", "float64")
+_default_float = [float32]  # set_default_dtype's choice, for Python floats and new float Tensors
+
+
+def set_default_dtype(d):
+    """The float dtype of Tensors made from Python floats and of new float Tensors and parameters."""
+    name = np.dtype(d).name if not isinstance(d, str) else d
+    if name not in _DEFAULT_FLOATS:
+        raise TypeError(f"set_default_dtype takes one of {list(_DEFAULT_FLOATS)}, got {d!r}")
+    _default_float[0] = np.dtype(name)
+
+
+def get_default_dtype():
+    """The default float dtype's name (``'float32'`` unless ``set_default_dtype`` changed it)."""
+    return _default_float[0].name
+
+
+def default_float():
+    return _default_float[0]
 
 
 def as_dtype(dtype):
@@ -95,6 +116,13 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self._value if dtype is None else self._value.astype(dtype)
 
+    @property
+    def place(self):
+        """Where the data lives: always the CPU (``Place(cpu)``)."""
+        from lasandbox.device import CPUPlace
+
+        return CPUPlace()
+
     def item(self, *index):
         return self._value.item(*index)
 
@@ -130,6 +158,10 @@ class Tensor:
         if self._grad is None:
             return None
         return Tensor(self._grad)
+
+    def gradient(self):
+        """The accumulated gradient as a numpy array (a copy), or None (Paddle's older spelling of ``grad``)."""
+        return None if self._grad is None else np.array(self._grad, copy=True)
 
     def _accumulate_grad(self, grad):
         grad = np.asarray(grad, dtype=self._value.dtype)
@@ -210,8 +242,8 @@ class Tensor:
 def to_tensor(data, dtype=None, place=None, stop_gradient=True):
     """Create a Tensor from a scalar, list or array (``place`` is accepted and ignored: CPU only).
 
-    Python floats become float32 (Paddle's default dtype); numpy arrays keep their
-    dtype; Python ints become int64.
+    Python floats become the default float dtype (float32 unless ``set_default_dtype``);
+    numpy arrays keep their dtype; Python ints become int64.
     """
     dtype = as_dtype(dtype)
     if isinstance(data, Tensor):
@@ -221,7 +253,7 @@ def to_tensor(data, dtype=None, place=None, stop_gradient=True):
     if not isinstance(value, np.ndarray):
         value = np.asarray(value)
         if value.dtype == np.float64 and not isinstance(data, np.generic):
-            value = value.astype(np.float32)
+            value = value.astype(default_float())
         elif value.dtype.kind in "iu":
             value = value.astype(np.int64)
     if dtype is not None:

@@ -69,3 +69,29 @@ def check_finite(name: str, array):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or inf")
     return array
+
+
+class AssertedValueError(ValueError, AssertionError):
+    """A ``ValueError`` that is also an ``AssertionError``.
+
+    Where Paddle guards an argument with ``assert``, its own tests expect
+    ``AssertionError``; lasandbox's contract is a ``ValueError`` naming the
+    argument. Raising this satisfies both.
+    """
+
+
+class AssertedTypeError(TypeError, AssertionError):
+    """A ``TypeError`` that is also an ``AssertionError`` (see ``AssertedValueError``)."""
+
+
+def as_paddle_assert(check, *args, **kwargs):
+    """Run ``check(*args, **kwargs)``; its ValueError/TypeError comes out as the Asserted* variant.
+
+    For the checks Paddle writes as ``assert``: the message is the check's own.
+    """
+    try:
+        return check(*args, **kwargs)
+    except TypeError as err:
+        raise AssertedTypeError(str(err)) from None
+    except ValueError as err:
+        raise AssertedValueError(str(err)) from None
