@@ -19,9 +19,9 @@ from lasandbox.autograd import __all__ as _autograd_all
 from lasandbox.device import CPUPlace, get_device, is_compiled_with_cuda, set_device
 from lasandbox.flags import get_flags, set_flags
 from lasandbox.incubate import LookAhead
-from lasandbox.nn.param import ParamAttr
+from lasandbox.nn.param import ParamAttr, create_parameter
 from lasandbox.optimizer import regularizer
-from lasandbox.serialization import load, save
+from lasandbox.serialization import async_save, clear_async_save_task_queue, load, save
 
 __version__ = "0.1.0"
 
@@ -53,6 +53,7 @@ def __getattr__(name):
 
 __all__ = [
     *_autograd_all, "autograd", "base", "device", "tensor", "nn", "io", "jit", "optimizer", "incubate",
-    "regularizer", "LookAhead", "ParamAttr", "CPUPlace", "save", "load", "get_device", "set_device",
+    "regularizer", "LookAhead", "ParamAttr", "create_parameter", "CPUPlace", "save", "load", "async_save",
+    "clear_async_save_task_queue", "get_device", "set_device",
     "is_compiled_with_cuda", "set_flags", "get_flags", "in_dynamic_mode", "disable_static", "enable_static",
 ]

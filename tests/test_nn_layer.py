@@ -152,5 +152,3 @@ def test_new_layers_forward():
     assert frozen.weight is table and frozen.weight.stop_gradient
     with pytest.raises(NotImplementedError, match="axis"):
         nn.Dropout(0.5, axis=1)
-    with pytest.raises(NotImplementedError, match="ParamAttr"):
-        paddle.ParamAttr(learning_rate=0.5)

@@ -71,11 +71,23 @@ def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path
     paddle.save({"w": paddle.to_tensor([1.0])}, path)
     before = path.read_bytes()
 
-    def fail_midway(obj, handle, protocol):
-        handle.write(b"\x80\x04partial")
-        raise OSError(28, "No space left on device")
+    real_fdopen = os.fdopen
 
-    monkeypatch.setattr("lasandbox.serialization.pickle.dump", fail_midway)
+    class FullDisk:  # writes part of what it is given, then fails as a full disk does
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            self.handle.write(bytes(data[: len(data) // 2]))
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("lasandbox.utils.atomic.os.fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)))
     with pytest.raises(OSError, match="No space"):
         paddle.save({"w": paddle.to_tensor([2.0])}, path)
     assert path.read_bytes() == before

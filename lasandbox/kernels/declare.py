@@ -71,6 +71,10 @@ class Hyper:
     def check(self, value, naming="kernel"):
         """The value as the kernels use it (float or bool), or a named TypeError/ValueError."""
         name = self.label(naming)
+        if value is None:
+            from lasandbox.utils.validation import AssertedValueError
+
+            raise AssertedValueError(f"{name} is not set (got None)")  # Paddle: ValueError, or an assert
         if self.kind == "flag":
             return checks.flag(name, value)
         if self.kind == "int":

@@ -18,9 +18,8 @@ import numpy as np
 
 from lasandbox.autograd.tensor import Tensor, as_dtype, default_float
 from lasandbox.nn import hooks
-from lasandbox.nn import initializer as init
 from lasandbox.nn.layer_dtype import DtypeConversions
-from lasandbox.nn.param import ParamAttr, Parameter, camel_to_snake, resolve_attr, unique_name
+from lasandbox.nn.param import ParamAttr, Parameter, camel_to_snake, make_parameter, unique_name
 
 __all__ = ["Layer", "Parameter", "ParamAttr"]
 
@@ -130,23 +129,9 @@ class Layer(DtypeConversions):
         return self._full_name
 
     def create_parameter(self, shape, attr=None, dtype=None, is_bias=False, default_initializer=None):
-        """Make a Parameter; default init is Xavier-uniform for weights and zeros for biases."""
-        fallback = default_initializer or (init.Constant(0.0) if is_bias else init.XavierUniform())
-        resolved = resolve_attr(attr, fallback)
-        if resolved is None:
-            return None
-        shape = [int(s) for s in shape]
-        if any(s < 0 for s in shape):
-            raise ValueError(f"shape of a parameter must not be negative, got {shape}")
-        name = resolved.name
-        if name is None:  # Paddle-style unique names, e.g. "linear_0.w_0" / "linear_0.b_0"
-            name = unique_name(f"{self._full_name}.{'b' if is_bias else 'w'}")
-        dtype = as_dtype(dtype) or self._dtype
-        param = Parameter(np.ascontiguousarray(resolved.initializer(shape, dtype)), name=name,
-                          trainable=resolved.trainable)
-        param.need_clip = resolved.need_clip
-        param.do_model_average = resolved.do_model_average
-        return param
+        """Make a Parameter named after this layer; default init is Xavier-uniform for weights and zeros for biases."""
+        return make_parameter(shape, attr, as_dtype(dtype) or self._dtype, is_bias, default_initializer,
+                              self._full_name)
 
     def add_parameter(self, name, parameter):
         """Register ``parameter`` (a Parameter, or None) under ``name``."""

@@ -7,7 +7,9 @@ import re
 import weakref
 from collections import defaultdict
 
-from lasandbox.autograd.tensor import Tensor
+import numpy as np
+
+from lasandbox.autograd.tensor import Tensor, as_dtype
 from lasandbox.nn import initializer as init
 
 # Parameters with need_clip=False, so that a clipper handed bare gradient arrays (by an optimizer's
@@ -72,19 +74,14 @@ class Parameter(Tensor):
 class ParamAttr:
     """Parameter options, as in Paddle: name, initializer, learning-rate scale, trainable, need_clip.
 
-    ``learning_rate`` other than 1 and ``regularizer`` are per-parameter optimizer settings that
-    lasandbox's optimizers do not apply yet: they raise NotImplementedError rather than be ignored.
-    ``do_model_average`` only matters to Paddle's ModelAverage, which lasandbox does not have.
+    ``learning_rate`` (a scale of the optimizer's rate) and ``regularizer`` (an ``L2Decay``, used
+    instead of the optimizer's ``weight_decay``) are per-parameter optimizer settings, applied by
+    every optimizer as Paddle does. ``do_model_average`` only matters to Paddle's ModelAverage,
+    which lasandbox does not have.
     """
 
     def __init__(self, name=None, initializer=None, learning_rate=1.0, regularizer=None, trainable=True,
                  do_model_average=True, need_clip=True):
-        if learning_rate != 1.0:
-            raise NotImplementedError("ParamAttr(learning_rate=...) is not applied by lasandbox's optimizers yet; "
-                                      "use a parameter group {'params': [...], 'learning_rate': scale}")
-        if regularizer is not None:
-            raise NotImplementedError("ParamAttr(regularizer=...) is not applied by lasandbox's optimizers yet; "
-                                      "use the optimizer's weight_decay or a parameter group's 'weight_decay'")
         if initializer is not None and not isinstance(initializer, init.Initializer):
             raise TypeError(f"initializer must be a paddle.nn.initializer object, got {type(initializer).__name__}")
         self.name = name
@@ -113,3 +110,36 @@ def resolve_attr(attr, default_initializer):
     if resolved.initializer is None:
         resolved.initializer = default_initializer
     return resolved
+
+
+def make_parameter(shape, attr, dtype, is_bias, default_initializer, scope):
+    """A Parameter of ``shape`` made as ``attr`` says (None when ``attr is False``), named
+    ``<scope>.w_<n>`` / ``<scope>.b_<n>`` unless ``attr`` names it."""
+    fallback = default_initializer or (init.Constant(0.0) if is_bias else init.XavierUniform())
+    resolved = resolve_attr(attr, fallback)
+    if resolved is None:
+        return None
+    shape = [int(s) for s in shape]
+    if any(s < 0 for s in shape):
+        raise ValueError(f"shape of a parameter must not be negative, got {shape}")
+    name = resolved.name
+    if name is None:  # Paddle-style unique names, e.g. "linear_0.w_0" / "linear_0.b_0"
+        name = unique_name(f"{scope}.{'b' if is_bias else 'w'}")
+    param = Parameter(np.ascontiguousarray(resolved.initializer(shape, dtype)), name=name,
+                      trainable=resolved.trainable)
+    param.need_clip = resolved.need_clip
+    param.do_model_average = resolved.do_model_average
+    param.optimize_attr = {"learning_rate": resolved.learning_rate}
+    param.regularizer = resolved.regularizer
+    return param
+
+
+def create_parameter(shape, dtype, name=None, attr=None, is_bias=False, default_initializer=None):
+    """``paddle.create_parameter``: a free-standing Parameter (named ``create_parameter_<n>.w_0``
+    unless ``name`` or ``attr`` names it), initialised as ``Layer.create_parameter`` does."""
+    dtype = as_dtype(dtype)
+    if dtype is None:
+        raise ValueError("create_parameter: dtype must be given (e.g. 'float32')")
+    if attr is None and name is not None:
+        attr = ParamAttr(name=name)
+    return make_parameter(shape, attr, dtype, is_bias, default_initializer, unique_name("create_parameter"))

@@ -18,6 +18,7 @@ optimizer through; see ``protocol.py``.
 from __future__ import annotations
 
 import contextlib
+import numbers
 import warnings
 
 import numpy as np
@@ -28,7 +29,7 @@ from lasandbox.optimizer import paddle_state
 from lasandbox.optimizer.flat import DeviceMirror, FlatSpace
 from lasandbox.optimizer.lr import LRScheduler
 from lasandbox.optimizer.regularizer import weight_decay_coeff
-from lasandbox.utils.validation import check_choice, check_real
+from lasandbox.utils.validation import AssertedValueError, check_choice, check_real
 
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
 NONFINITE_POLICIES = ("propagate", "raise", "skip")
@@ -54,9 +55,11 @@ def _kernels():
 class ParamGroup:
     """A run of parameters in the flat buffer sharing a learning-rate scale and hyperparameters."""
 
-    def __init__(self, indices, start, stop, lr_scale, hypers):
+    def __init__(self, indices, start, stop, lr_scale, hypers, grad_l2=0.0):
         self.indices, self.start, self.stop = indices, start, stop
         self.lr_scale, self.hypers = lr_scale, hypers
+        # A ParamAttr regularizer on a rule whose weight decay is decoupled: Paddle adds it to the gradient.
+        self.grad_l2 = grad_l2
 
     @property
     def weight_decay(self):
@@ -82,6 +85,12 @@ class Optimizer:
     rule_name: str | None = None
     # The rule hyperparameter that a float ``weight_decay`` (or L2Decay) sets; None: the rule takes none.
     weight_decay_hyper: str | None = "weight_decay"
+    # True where that decay is decoupled (AdamW, Lamb, Lion): a parameter's own regularizer (ParamAttr)
+    # is then added to its gradient, the decoupled decay kept, as Paddle does; otherwise it replaces the decay.
+    decoupled_decay = False
+    # Paddle's AdamW keeps a parameter's own regularizer inside parameter groups; the others replace it by
+    # the group's weight decay.
+    groups_keep_param_regularizer = False
 
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None, name=None,
                  *, backend="auto", hypers=None, nonfinite="propagate"):
@@ -93,11 +102,12 @@ class Optimizer:
         check_choice("backend", backend, BACKENDS)
         self.nonfinite = check_choice("nonfinite", nonfinite, NONFINITE_POLICIES)
         self.skipped_steps = 0
-        hypers = self.rule.check_hypers(dict(hypers or {}), naming="paddle")
+        hypers, self._live_hypers = self._split_live(dict(hypers or {}))
+        hypers = self.rule.check_hypers(hypers, naming="paddle")
         default_decay = self._decay("weight_decay", weight_decay, hypers)
         if backend == "cuda":  # before the parameters move into the flat buffers: a refusal changes nothing
             _kernels().resolve_backend("cuda")
-        groups_spec = self._group_spec(parameters, default_decay, hypers)
+        groups_spec, lr_claims = self._group_spec(parameters, default_decay, hypers)
         self._learning_rate = learning_rate
         self._grad_clip = grad_clip
         self._name = name
@@ -108,8 +118,9 @@ class Optimizer:
             n = len(spec["params"])
             start, stop = int(self._space.offsets[index]), int(self._space.offsets[index + n])
             self._groups.append(ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
-                                           spec["hypers"]))
+                                           spec["hypers"], spec["grad_l2"]))
             index += n
+        self._claim_group_learning_rates(lr_claims)
         self._state = {}
         for state in self.rule.state:
             # A ring of copies (of past gradients, say) is one row per copy, each laid out like the parameters.
@@ -146,10 +157,39 @@ class Optimizer:
         return self.rule.state[0].paddle if self.rule.state and self.rule.state[0].momentum else None
 
     # ------------------------------------------------------------ validation
+    def _split_live(self, hypers):
+        """Hyperparameters given as Tensors (Paddle: ``beta1: float | Tensor``) are read at every step;
+        their current value is checked now, the Tensors kept."""
+        live = {}
+        for name, value in list(hypers.items()):
+            if isinstance(value, Tensor):
+                hyper = self.rule.hyper(name)
+                if value._value.size != 1:
+                    raise ValueError(f"{hyper.label('paddle')} given as a Tensor must hold one value, got shape "
+                                     f"{list(value.shape)}")
+                hypers[name] = hyper.check(float(value._value.reshape(-1)[0]), naming="paddle")
+                live[name] = value
+        return hypers, live
+
+    def _hypers_now(self, group):
+        """The group's hyperparameters at this step (Tensor-valued ones read now)."""
+        if not self._live_hypers:
+            return group.hypers
+        now = dict(group.hypers)
+        for name, tensor in self._live_hypers.items():
+            now[name] = self.rule.hyper(name).check(float(tensor._value.reshape(-1)[0]), naming="paddle")
+        return now
+
     @staticmethod
     def _validate_lr(learning_rate):
-        if not isinstance(learning_rate, LRScheduler):
-            check_real("learning_rate", learning_rate, low=0.0)
+        if learning_rate is None:
+            raise AssertedValueError("learning_rate is not set")  # Paddle: ValueError (or an assert)
+        if isinstance(learning_rate, LRScheduler):
+            return
+        if isinstance(learning_rate, numbers.Integral) and not isinstance(learning_rate, bool):
+            raise TypeError(f"learning rate should be float or LRScheduler, got {type(learning_rate)} here "
+                            f"(as in Paddle: write {learning_rate}.0)")
+        check_real("learning_rate", learning_rate, low=0.0)
 
     def _initial_lr(self):
         lr = self._learning_rate if hasattr(self, "_learning_rate") else None
@@ -173,10 +213,11 @@ class Optimizer:
         items = list(parameters)
         if not items:
             raise ValueError("parameters is empty: the optimizer would have nothing to update")
-        if not all(isinstance(i, dict) for i in items):
+        grouped = all(isinstance(i, dict) for i in items)
+        if not grouped:
             items = [{"params": items}]
         by_paddle_name = {h.label("paddle"): h.name for h in self.rule.hypers}
-        seen, specs = set(), []
+        seen, specs, claims = set(), [], []
         for g, group in enumerate(items):
             if "params" not in group:
                 raise ValueError(f"parameter group {g} has no 'params' key")
@@ -210,9 +251,49 @@ class Optimizer:
                 group_hypers[self.weight_decay_hyper] = decay
             elif "weight_decay" in group:
                 self._decay(f"parameters[{g}]['weight_decay']", group["weight_decay"], hypers)
-            if params:
-                specs.append({"params": params, "lr_scale": lr_scale, "hypers": group_hypers})
-        return specs
+            # Paddle: with parameter groups, the group's learning_rate (default 1.0) is each parameter's scale
+            # (it overwrites ParamAttr's, see _claim_group_learning_rates) and the group's weight decay its
+            # regularizer (but AdamW keeps ParamAttr's); a plain list keeps ParamAttr's settings.
+            specs += self._split_by_parameter_attrs(
+                g, params, lr_scale, group_hypers, own_scales=not grouped,
+                own_regularizers=not grouped or self.groups_keep_param_regularizer)
+            if grouped:
+                claims.append((params, lr_scale))
+        return specs, claims
+
+    def _split_by_parameter_attrs(self, g, params, lr_scale, hypers, own_scales, own_regularizers):
+        """Runs of a group's parameters with equal per-parameter settings (``ParamAttr``'s learning-rate
+        scale and regularizer, as Paddle applies them), each its own group in the flat buffer."""
+        runs = []
+        for p in params:
+            scale = 1.0
+            if own_scales:
+                scale = check_real(f"{p.name}.optimize_attr['learning_rate']",
+                                   getattr(p, "optimize_attr", {}).get("learning_rate", 1.0), low=0.0)
+            own, grad_l2 = dict(hypers), 0.0
+            regularizer = getattr(p, "regularizer", None) if own_regularizers else None
+            if regularizer is not None:  # Paddle: a parameter's own regularizer replaces the optimizer's
+                coeff = weight_decay_coeff(f"{p.name}.regularizer", regularizer)
+                if self.decoupled_decay or self.weight_decay_hyper is None:
+                    grad_l2 = coeff
+                else:
+                    own[self.weight_decay_hyper] = coeff
+            key = (lr_scale * scale, grad_l2, tuple(sorted(own.items())))
+            if runs and runs[-1][0] == key:
+                runs[-1][1]["params"].append(p)
+            else:
+                runs.append((key, {"params": [p], "lr_scale": lr_scale * scale, "hypers": own, "grad_l2": grad_l2}))
+        return [spec for _, spec in runs]
+
+    @staticmethod
+    def _claim_group_learning_rates(claims):
+        """Paddle's ``_add_param_group`` writes each group's learning_rate into its parameters'
+        ``optimize_attr``; done likewise (once everything else is checked), so a later optimizer over the
+        same parameters sees what Paddle's would. ``claims``: ``(parameters, scale)`` per group."""
+        for params, scale in claims:
+            for p in params:
+                if hasattr(p, "optimize_attr"):
+                    p.optimize_attr["learning_rate"] = scale
 
     # ----------------------------------------------------------- properties
     @property
@@ -323,8 +404,9 @@ class Optimizer:
             return False
         if self._grad_clip is not None:
             self._grad_clip.clip_([self._space.params[i]._grad for i in selection])
-        lr = self.get_lr()
         chosen = set(selection)
+        self._add_grad_regularizers(chosen)
+        lr = self.get_lr()
         if self._mirror:
             self._mirror.upload_step_inputs()
         impl = _kernels().api.backend_module(self._backend)
@@ -345,13 +427,24 @@ class Optimizer:
             self._mirror.download_params()
         return True
 
+    def _add_grad_regularizers(self, chosen):
+        """``grad += coeff*param`` for parameters whose own regularizer goes into the gradient (after
+        clipping, as Paddle's ``append_regularization_ops``; float32 products rounded as Paddle's scale op)."""
+        for group in self._groups:
+            if not group.grad_l2:
+                continue
+            for i in group.indices:
+                if i in chosen:
+                    p = self._space.params[i]
+                    p._grad += np.float32(group.grad_l2) * p._value
+
     def _run_span(self, impl, group, start, stop, lr, step, epilogues):
         arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}
         for state in self.rule.state:
             if state.copies:  # the ring's row this step overwrites
                 slot = state.slot(HyperValues(group.hypers), step)
                 arrays[state.name] = self._kernel_buffers()[state.name][slot, start:stop]
-        scalars = self.rule.step_constants(group.hypers, lr, step)
+        scalars = self.rule.step_constants(self._hypers_now(group), lr, step)
         chain = []
         for j, bound in enumerate(epilogues):
             chain.append(bound.epilogue)
@@ -474,6 +567,33 @@ class Optimizer:
         ids = {id(x) for x in excluded if not isinstance(x, str)}
         return [p for p in chosen if id(p) not in ids and p.name not in names]
 
+    def backward(self, loss, startup_program=None, parameters=None, no_grad_set=None, callbacks=None):
+        """Paddle's first half of ``minimize``: the ``(parameter, gradient)`` pairs of the parameters that
+        have gradients. As in Paddle's dygraph mode it runs no autodiff: call ``loss.backward()`` first."""
+        return self.params_grads(self.select(parameters, no_grad_set))
+
+    def apply_gradients(self, params_grads):
+        """Paddle's second half of ``minimize``: update the parameters of ``params_grads`` with their gradients
+        (pairs whose gradient is not the parameter's own are copied in first)."""
+        by_id = {id(p): i for i, p in enumerate(self._space.params)}
+        selection = []
+        for param, grad in params_grads:
+            if id(param) not in by_id:
+                raise ValueError(f"apply_gradients: {param.name} is not a parameter of this optimizer")
+            if grad is None:
+                continue
+            value = np.asarray(getattr(grad, "_value", grad), dtype=np.float32)
+            if param._grad is None or not np.shares_memory(value, param._grad):
+                param._grad_storage[...] = value
+                param._grad, param._grad_is_zero = param._grad_storage, False
+            selection.append(by_id[id(param)])
+        self.apply(sorted(selection))
+        return []
+
+    def get_opti_var_name_list(self):
+        """The names of the optimizer's accumulators (the keys of ``state_dict()``), as Paddle lists them."""
+        return [key for key in self.state_dict() if key != paddle_state.LR_SCHEDULER]
+
     def clear_grad(self, set_to_zero=True):
         """Zero all gradients (one buffer fill), or drop them with ``set_to_zero=False``."""
         if set_to_zero:
@@ -527,3 +647,4 @@ class Optimizer:
         return arrays, counts
 
     set_dict = set_state_dict
+    load_state_dict = set_state_dict

@@ -21,19 +21,27 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import threading
 import warnings
 
-from lasandbox.serialization.checksum import HashingWriter, checked_length
+from lasandbox.autograd.tensor import Tensor
+from lasandbox.serialization.checksum import checked_length, trailer_for
 from lasandbox.serialization.paddle_layout import restore, to_saved
 from lasandbox.serialization.restricted import CorruptCheckpointError, RestrictedUnpickler, UnsafeCheckpointError
 from lasandbox.utils.atomic import write_atomically
+from lasandbox.utils.validation import TypeValueError
 
 PROTOCOLS = (2, 3, 4)  # paddle.save's range ("greater than 1 and less than 5")
 
 
+class MissingCheckpointError(FileNotFoundError, ValueError):
+    """``load`` of a path that holds no file (a ``FileNotFoundError``, and the ``ValueError`` Paddle raises)."""
+
+
 def _check_protocol(protocol):
     if isinstance(protocol, bool) or not isinstance(protocol, int):
-        raise TypeError(f"protocol must be an int in {list(PROTOCOLS)}, got {type(protocol).__name__} {protocol!r}")
+        raise TypeValueError(f"protocol must be an int in {list(PROTOCOLS)}, "
+                             f"got {type(protocol).__name__} {protocol!r}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {list(PROTOCOLS)} (as in paddle.save), got {protocol}")
     return protocol
@@ -69,8 +77,15 @@ def save(obj, path, protocol=4, **configs):
     which it overrides), ``use_binary_format=True`` and ``safetensors=True``
     (not implemented: they raise ``NotImplementedError``).
     Anything that ``load`` would refuse (a Layer, a function, an object array)
-    raises ``TypeError`` naming where it is, before anything is written.
+    raises ``TypeError`` naming where it is, before anything is written; it, a
+    ``path`` of the wrong type and a ``protocol`` that is not an int are also
+    ``ValueError``\\ s, as Paddle raises.
     """
+    _prepared_save(obj, path, protocol, configs)()
+
+
+def _prepared_save(obj, path, protocol, configs):
+    """Check everything and build the pickled data now; return the function that writes it."""
     _check_configs(configs, ("pickle_protocol", "use_binary_format", "safetensors"), "save")
     if not isinstance(configs.get("use_binary_format", False), bool):
         raise TypeError(f"use_binary_format must be a bool, got {configs['use_binary_format']!r}")
@@ -86,19 +101,61 @@ def save(obj, path, protocol=4, **configs):
     if _is_file_object(path, "write"):
         if isinstance(path, io.TextIOBase):
             raise TypeError("path is a text-mode file: open it in binary mode ('wb')")
-        pickle.dump(to_saved(obj, protocol), path, protocol=protocol)
-        return
+        data = pickle.dumps(to_saved(obj, protocol), protocol=protocol)
+        return lambda: path.write(data)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeValueError(f"path must be a file path or a binary file object, got {type(path).__name__} {path!r}")
     path = os.fspath(path)
     if not path or path.endswith(("/", os.sep)) or os.path.isdir(path):
         raise ValueError(f"path must name a file, got {path!r}")
-    saved = to_saved(obj, protocol)  # validated whole before the file is opened
+    # Pickled now, whole, before the file is opened: validated, and a snapshot of the values (async_save's
+    # caller may go on training while the file is written).
+    data = pickle.dumps(to_saved(obj, protocol), protocol=protocol)
+    data += trailer_for(data)
+    return lambda: write_atomically(path, lambda handle: handle.write(data))
 
-    def write(handle):
-        hashing = HashingWriter(handle)
-        pickle.dump(saved, hashing, protocol=protocol)
-        handle.write(hashing.trailer())
 
-    write_atomically(path, write)
+_ASYNC_SAVES: list[threading.Thread] = []
+_ASYNC_ERRORS: list[BaseException] = []
+
+
+def async_save(obj, path, protocol=4, sync_other_task=False, **configs):
+    """``save`` with the file written by a background thread, as ``paddle.async_save``.
+
+    ``obj`` must be a dict (a ``state_dict()``) or a Tensor (Paddle's restriction; ``TypeError``
+    otherwise). Its values are pickled before this returns, so training on is safe; only the write
+    to disk runs behind. ``sync_other_task=True`` first waits for earlier writes. ``configs`` are
+    ``save``'s. :func:`clear_async_save_task_queue` waits for all writes (and re-raises the first
+    error one of them met).
+    """
+    if not isinstance(sync_other_task, bool):
+        raise TypeError(f"sync_other_task must be a bool, got {sync_other_task!r}")
+    if not isinstance(obj, (dict, Tensor)):
+        raise TypeError(f"async_save saves a dict (a state_dict) or a Tensor, as in Paddle; got {type(obj).__name__}")
+    _check_configs(configs, ("pickle_protocol", "use_binary_format", "safetensors"), "async_save")
+    write = _prepared_save(obj, path, protocol, configs)
+    if sync_other_task:
+        clear_async_save_task_queue()
+
+    def run():
+        try:
+            write()
+        except BaseException as err:  # kept for clear_async_save_task_queue: a thread cannot raise to its caller
+            _ASYNC_ERRORS.append(err)
+
+    thread = threading.Thread(target=run, name=f"lasandbox-async-save:{_label(path)}", daemon=False)
+    thread.start()
+    _ASYNC_SAVES.append(thread)
+
+
+def clear_async_save_task_queue():
+    """Wait until every ``async_save`` has written its file; re-raise the first error met, if any."""
+    while _ASYNC_SAVES:
+        _ASYNC_SAVES.pop(0).join()
+    if _ASYNC_ERRORS:
+        first = _ASYNC_ERRORS[0]
+        _ASYNC_ERRORS.clear()
+        raise first
 
 
 def load(path, *, trusted=False, **configs):
@@ -132,7 +189,8 @@ def load(path, *, trusted=False, **configs):
         return _restore(_unpickle(path, _label(path), trusted), _label(path), flags)
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"no saved object at {path!r}" + (" (it is a folder)" if os.path.isdir(path) else ""))
+        folder = " (it is a folder)" if os.path.isdir(path) else ""
+        raise MissingCheckpointError(f"no saved object at {path!r}{folder}")
     with open(path, "rb") as handle:
         length = checked_length(handle, repr(path))  # a lasandbox file's checksum, before anything is read
         loaded = _unpickle(handle, repr(path), trusted)
@@ -167,4 +225,5 @@ def _unpickle(handle, label, trusted):
                                      f"{type(err).__name__}: {err}") from err
 
 
-__all__ = ["save", "load", "UnsafeCheckpointError", "CorruptCheckpointError", "PROTOCOLS"]
+__all__ = ["save", "load", "async_save", "clear_async_save_task_queue", "UnsafeCheckpointError",
+           "CorruptCheckpointError", "MissingCheckpointError", "PROTOCOLS"]

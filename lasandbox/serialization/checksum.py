@@ -23,19 +23,9 @@ _TRAILER = re.compile(re.escape(MAGIC) + rb"([0-9a-f]{64})\n\Z")
 _CHUNK = 1 << 20
 
 
-class HashingWriter:
-    """A write-only file wrapper that hashes what goes through it (all that ``pickle.dump`` needs)."""
-
-    def __init__(self, handle):
-        self._handle = handle
-        self._hash = hashlib.sha256()
-
-    def write(self, data):
-        self._hash.update(data)
-        return self._handle.write(data)
-
-    def trailer(self) -> bytes:
-        return MAGIC + self._hash.hexdigest().encode() + b"\n"
+def trailer_for(data: bytes) -> bytes:
+    """The trailer that follows the pickle ``data`` in a file."""
+    return MAGIC + hashlib.sha256(data).hexdigest().encode() + b"\n"
 
 
 def checked_length(handle, label):

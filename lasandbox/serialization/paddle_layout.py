@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from lasandbox.autograd.tensor import Tensor
+from lasandbox.utils.validation import TypeValueError
 
 NAME_TABLE = "StructuredToParameterName@@"
 BIG_PARAMS = "UnpackBigParamInfor@@"  # sic: Paddle's key
@@ -47,13 +48,14 @@ def _tensor_name(tensor, counter):
 def _plain_array(value, where):
     array = np.asarray(value)  # an ndarray subclass (np.memmap ...) is stored as a plain array
     if array.dtype.hasobject or array.dtype.kind == "V":
-        raise TypeError(f"cannot save {where}: arrays of dtype {array.dtype} (objects or structured) are not "
+        raise TypeValueError(f"cannot save {where}: arrays of dtype {array.dtype} (objects or structured) are not "
                         "checkpoint data")
     return array
 
 
 def _convert(obj, where, counter, active):
-    """``obj`` with each Tensor as ``(name, ndarray)``; raises TypeError for anything load would refuse."""
+    """``obj`` with each Tensor as ``(name, ndarray)``; raises TypeError (also a ValueError,
+    as Paddle raises) for anything load would refuse."""
     if isinstance(obj, Tensor):
         return (_tensor_name(obj, counter), _plain_array(obj._value, where))
     if isinstance(obj, np.ndarray):
@@ -61,13 +63,13 @@ def _convert(obj, where, counter, active):
     if isinstance(obj, (np.generic, np.dtype)):
         dtype = obj if isinstance(obj, np.dtype) else obj.dtype
         if dtype.hasobject or dtype.kind == "V":
-            raise TypeError(f"cannot save {where}: numpy {dtype} values are not checkpoint data")
+            raise TypeValueError(f"cannot save {where}: numpy {dtype} values are not checkpoint data")
         return obj
     if type(obj) in _SCALARS:
         return obj
     if not isinstance(obj, (dict, list, tuple, set, frozenset)):
         hint = ": save its state_dict()" if hasattr(obj, "state_dict") else ""
-        raise TypeError(f"cannot save {where} of type {type(obj).__name__}{hint}; checkpoints hold Tensors, "
+        raise TypeValueError(f"cannot save {where} of type {type(obj).__name__}{hint}; checkpoints hold Tensors, "
                         "numpy arrays, numbers, strings and dict/list/tuple/set containers of them")
     if id(obj) in active:
         raise ValueError(f"cannot save {where}: it contains itself")

@@ -80,6 +80,11 @@ class AssertedValueError(ValueError, AssertionError):
     """
 
 
+class TypeValueError(TypeError, ValueError):
+    """A ``TypeError`` that is also a ``ValueError``: for arguments of the wrong type where Paddle
+    raises ``ValueError`` (``paddle.save``'s path and protocol), so code written against either catches it."""
+
+
 class AssertedTypeError(TypeError, AssertionError):
     """A ``TypeError`` that is also an ``AssertionError`` (see ``AssertedValueError``)."""
 

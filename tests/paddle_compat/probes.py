@@ -397,7 +397,10 @@ def _two_linears(paddle, seed):
 
 def _run_groups(paddle, make_optimizer, seed):
     linear_1, linear_2, a = _two_linears(paddle, seed)
-    opt = make_optimizer(linear_1, linear_2)
+    return _train_pair(paddle, make_optimizer(linear_1, linear_2), linear_1, linear_2, a)
+
+
+def _train_pair(paddle, opt, linear_1, linear_2, a):
     for _ in range(3):
         out = linear_2(linear_1(a))
         paddle.mean(out * out).backward()
@@ -431,6 +434,72 @@ def _momentum_groups(paddle):
         learning_rate=0.1, momentum=0.9, weight_decay=0.01,
         parameters=[{"params": l1.parameters()},
                     {"params": l2.parameters(), "weight_decay": 0.001, "learning_rate": 0.1}]), 13)
+
+
+def _param_attr_linears(paddle, seed):
+    """Two Linears whose first weight has its own learning-rate scale and regularizer (ParamAttr)."""
+    rng = _rng(seed)
+    attr = paddle.ParamAttr(learning_rate=0.5, regularizer=paddle.regularizer.L2Decay(0.05))
+    linear_1 = paddle.nn.Linear(13, 5, weight_attr=attr, bias_attr=paddle.ParamAttr(learning_rate=2.0))
+    linear_2 = paddle.nn.Linear(5, 3)
+    for p in (*linear_1.parameters(), *linear_2.parameters()):
+        p.set_value(rng.standard_normal(p.shape).astype("float32") * 0.5)
+    return linear_1, linear_2, paddle.to_tensor(rng.standard_normal((2, 13)).astype("float32"))
+
+
+@probe("optimizer/param_attr_momentum")
+def _param_attr_momentum(paddle):
+    """ParamAttr(learning_rate=..., regularizer=L2Decay) on Momentum with its own weight_decay, with numbers."""
+    linear_1, linear_2, a = _param_attr_linears(paddle, 15)
+    opt = paddle.optimizer.Momentum(learning_rate=0.1, momentum=0.9, weight_decay=0.01,
+                                    parameters=[*linear_1.parameters(), *linear_2.parameters()])
+    return _train_pair(paddle, opt, linear_1, linear_2, a)
+
+
+@probe("optimizer/param_attr_adam_groups")
+def _param_attr_adam_groups(paddle):
+    """ParamAttr scales inside a parameter group with its own learning_rate scale, on Adam, with numbers."""
+    linear_1, linear_2, a = _param_attr_linears(paddle, 16)
+    opt = paddle.optimizer.Adam(learning_rate=0.05, weight_decay=0.001,
+                                parameters=[{"params": linear_1.parameters(), "learning_rate": 0.5},
+                                            {"params": linear_2.parameters()}])
+    return _train_pair(paddle, opt, linear_1, linear_2, a)
+
+
+@probe("optimizer/param_attr_adamw_groups")
+def _param_attr_adamw_groups(paddle):
+    """As param_attr_adam_groups on AdamW, which (unlike Adam) keeps ParamAttr's regularizer in groups."""
+    linear_1, linear_2, a = _param_attr_linears(paddle, 17)
+    opt = paddle.optimizer.AdamW(learning_rate=0.05, weight_decay=0.01,
+                                 parameters=[{"params": linear_1.parameters(), "learning_rate": 0.5},
+                                             {"params": linear_2.parameters(), "weight_decay": 0.1}])
+    return _train_pair(paddle, opt, linear_1, linear_2, a)
+
+
+# Every optimizer Paddle 3.3.1 and lasandbox share, with its own weight decay argument (Lamb's has its own name).
+_DECAY_ARGUMENT = {"SGD": "weight_decay", "Momentum": "weight_decay", "Adam": "weight_decay", "AdamW": "weight_decay",
+                   "Adagrad": "weight_decay", "Adadelta": "weight_decay", "Adamax": "weight_decay",
+                   "RMSProp": "weight_decay", "Lamb": "lamb_weight_decay", "NAdam": "weight_decay",
+                   "RAdam": "weight_decay", "ASGD": "weight_decay", "Rprop": None}
+
+
+@probe("optimizer/param_attr_regularizer")
+def _param_attr_regularizer(paddle):
+    """A parameter's own L2Decay (ParamAttr) beside the optimizer's weight decay, on each optimizer: it
+    replaces an L2-style decay and adds to the gradient beside a decoupled one (AdamW, Lamb)."""
+    c = paddle.to_tensor(np.array([0.3, 0.7, -0.2], "float32"))
+    out = {}
+    for name, decay in _DECAY_ARGUMENT.items():
+        attr = paddle.ParamAttr(regularizer=paddle.regularizer.L2Decay(0.5))
+        w = paddle.create_parameter([3], "float32", attr=attr, default_initializer=paddle.nn.initializer.Assign(
+            np.array([1.0, -0.5, 2.0], "float32")))
+        opt = getattr(paddle.optimizer, name)(learning_rate=0.1, parameters=[w], **({decay: 0.2} if decay else {}))
+        for _ in range(3):
+            ((w * c).sum() + 0.1 * (w * w).sum()).backward()
+            opt.step()
+            opt.clear_grad()
+        out[name] = np.array(w.numpy())
+    return out
 
 
 @probe("optimizer/adam_tensor_betas")

@@ -24,8 +24,6 @@ import pytest
 import lasandbox as paddle
 from lasandbox import base, nn
 
-CONV = pytest.mark.xfail(strict=True, reason="conv: nn.Conv2D / MaxPool2D come with the conv-layer work (nn/conv.py)")
-
 
 # --------------------------------------------------------------------------- test_base_layer.py
 class L1(paddle.nn.Layer):
@@ -281,7 +279,6 @@ class MyLayerDuplicatedBuffers(paddle.nn.Layer):
         return self.fc(x)
 
 
-@CONV
 def test_named_sublayers():
     """test_imperative_named_members.py TestImperativeNamedSubLayers.test_named_sublayers."""
     with base.dygraph.guard():
@@ -307,7 +304,6 @@ def test_named_sublayers_duplicated(remove_duplicate, expected):
         assert len(named) == expected and all(sub is layer for _, sub in named)
 
 
-@CONV
 def test_named_parameters():
     """test_imperative_named_members.py TestImperativeNamedParameters.test_named_parameters."""
     with base.dygraph.guard():
@@ -320,7 +316,6 @@ def test_named_parameters():
         assert expected == list(model.named_parameters())
 
 
-@CONV
 def test_dir_layer():
     """test_imperative_named_members.py TestImperativeNamedParameters.test_dir_layer."""
     with base.dygraph.guard():
@@ -560,7 +555,6 @@ def test_kwargs_hook():
 
 
 # ------------------------------------------------------------------ test_imperative_layer_apply.py
-@CONV
 def test_apply_init_weight():
     """test_imperative_layer_apply.py TestLayerApply.test_apply_init_weight."""
 

@@ -581,7 +581,6 @@ def test_layer_list():
         res11.backward()
 
 
-@pytest.mark.xfail(strict=True, reason="conv: nn.Conv2D / MaxPool2D come with the conv-layer work (nn/conv.py)")
 def test_layer_children():
     """test_imperative_layer_children.py TestLayerChildren.test_func_apply_init_weight (fluid.dygraph.guard,
     gone from Paddle 3.3.1, as base.dygraph.guard)."""

@@ -52,7 +52,6 @@ def test_adam_op_dygraph():
     adam.clear_gradients()
 
 
-@optimizer_side("Optimizer.get_opti_var_name_list() is missing")
 def test_adam_op_with_state_dict():
     """test_adam_op.py TestAdamOpV2.test_adam_op_with_state_dict."""
     paddle.disable_static()
@@ -158,8 +157,6 @@ def test_multi_tensor_adam_dygraph():
     _compare_multi_tensor()
 
 
-@optimizer_side("ParamAttr(learning_rate=..., regularizer=...) per-parameter settings are not applied "
-                "(ParamAttr raises NotImplementedError until they are)")
 def test_multi_tensor_adam_param_attr():
     """test_adam_op.py TestMultiTensorAdam._check_with_param_arrt (cpu, use_amp=False)."""
     _compare_multi_tensor(use_param_attr=True)
@@ -236,7 +233,6 @@ def test_sgd_dygraph():
     sgd.clear_gradients()
 
 
-@optimizer_side("SGD(learning_rate=None) raises TypeError where Paddle raises ValueError")
 def test_sgd_raise_error():
     """test_sgd_op.py TestSGDV2.test_raise_error."""
     with pytest.raises(ValueError):
@@ -268,8 +264,6 @@ def test_momentum_dygraph():
     momentum.clear_gradients()
 
 
-@optimizer_side("Momentum(learning_rate=None) / Momentum(momentum=None) raise TypeError where Paddle raises "
-                "ValueError")
 def test_momentum_raise_error():
     """test_momentum_op.py TestMomentumV2.test_raise_error."""
     with pytest.raises(ValueError):
@@ -424,8 +418,6 @@ def test_doc_adam_step(doc):
     assert not linear.bias.grad.numpy().any()
 
 
-@optimizer_side("Adam(beta1=Tensor, beta2=Tensor) raises TypeError (numbers: test_compat_recorded "
-                "optimizer/adam_tensor_betas)")
 def test_doc_adam_tensor_betas():
     """python/paddle/optimizer/adam.py Adam docstring [1] (Tensor betas; then groups with 'beta1')."""
     linear = paddle.nn.Linear(10, 10)
@@ -449,7 +441,6 @@ def test_doc_adam_tensor_betas():
     adam.clear_grad()
 
 
-@optimizer_side("AdamW(beta1=Tensor, beta2=Tensor) raises TypeError")
 def test_doc_adamw():
     """python/paddle/optimizer/adamw.py AdamW docstring (Tensor betas; then groups with 'beta1')."""
     linear = paddle.nn.Linear(10, 10)
@@ -514,8 +505,7 @@ def test_doc_optimizer_state_dict():
     assert isinstance(state_dict, dict)
 
 
-@pytest.mark.parametrize("method", ["set_state_dict", pytest.param("load_state_dict", marks=optimizer_side(
-    "Optimizer.load_state_dict (Paddle's alias of set_state_dict) is missing"))])
+@pytest.mark.parametrize("method", ["set_state_dict", "load_state_dict"])
 def test_doc_optimizer_set_state_dict(method, tmp_path):
     """python/paddle/optimizer/optimizer.py Optimizer.set_state_dict / load_state_dict docstrings."""
     emb = paddle.nn.Embedding(10, 10)
@@ -569,7 +559,6 @@ def test_doc_optimizer_get_lr():
     assert seen[:5] == pytest.approx([0.5, 0.5, 0.05, 0.05, 0.005])
 
 
-@optimizer_side("Optimizer.backward(loss) / apply_gradients(params_grads) are missing")
 def test_doc_optimizer_apply_gradients():
     """python/paddle/optimizer/optimizer.py Optimizer.apply_gradients docstring."""
     inp = paddle.uniform([10, 10], dtype="float32", min=-0.1, max=0.1)

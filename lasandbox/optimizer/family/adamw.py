@@ -14,6 +14,8 @@ class AdamW(Optimizer):
     """
 
     rule_name = "adam"
+    decoupled_decay = True
+    groups_keep_param_regularizer = True
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, parameters=None,
                  weight_decay=0.01, use_lowprecision_moment=False, lr_ratio=None, apply_decay_param_fun=None,

@@ -15,6 +15,7 @@ class Lamb(Optimizer):
     """
 
     rule_name = "lamb"
+    decoupled_decay = True
 
     def __init__(self, learning_rate=0.001, lamb_weight_decay=0.01, beta1=0.9, beta2=0.999, epsilon=1e-6,
                  parameters=None, grad_clip=None, exclude_from_weight_decay_fn=None, multi_precision=False,

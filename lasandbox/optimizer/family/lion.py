@@ -10,6 +10,8 @@ class Lion(Optimizer):
     ``m = beta2*m + (1-beta2)*g``. ``weight_decay`` is decoupled, as in the paper."""
 
     rule_name = "lion"
+    decoupled_decay = True
+    groups_keep_param_regularizer = True
 
     def __init__(self, learning_rate=1e-4, beta1=0.9, beta2=0.99, parameters=None, weight_decay=0.0,
                  grad_clip=None, name=None, *, backend="auto", nonfinite="propagate"):
