@@ -22,6 +22,9 @@ from lasandbox.incubate import LookAhead
 from lasandbox.nn.param import ParamAttr, create_parameter
 from lasandbox.optimizer import regularizer
 from lasandbox.serialization import async_save, clear_async_save_task_queue, load, save
+from lasandbox.utils import allocator as _allocator
+
+_allocator.configure()  # keep freed arrays in the process: a training step's page faults (utils/allocator.py)
 
 __version__ = "0.1.0"
 

@@ -150,5 +150,10 @@ def test_new_layers_forward():
     table = paddle.ones([4, 2])
     frozen = nn.Embedding(4, 2, _weight=table, _freeze=True)
     assert frozen.weight is table and frozen.weight.stop_gradient
-    with pytest.raises(NotImplementedError, match="axis"):
-        nn.Dropout(0.5, axis=1)
+    paddle.seed(0)
+    shared = nn.Dropout(0.5, axis=1)(paddle.ones([64, 8])).numpy()
+    assert (shared == shared[:1]).all() and set(np.unique(shared)) <= {0.0, 2.0}  # one mask value per column
+    with pytest.raises(TypeError, match="axis"):
+        nn.Dropout(0.5, axis="rows")
+    with pytest.raises(ValueError, match="out of range"):
+        nn.Dropout(0.5, axis=2)(paddle.ones([2, 2]))

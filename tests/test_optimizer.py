@@ -53,8 +53,8 @@ def test_parameters_and_gradients_are_views_of_one_flat_buffer():
 def _count_kernel_calls(monkeypatch, calls):
     """Record the size of every kernel call the cpu backend makes (the optimizers call it directly)."""
     original = cpu_backend.run
-    monkeypatch.setattr(cpu_backend, "run", lambda rule, chain, arrays, *a: (calls.append(arrays["param"].size),
-                                                                           original(rule, chain, arrays, *a))[1])
+    monkeypatch.setattr(cpu_backend, "run", lambda rule, chain, arrays, *a, **kw: (
+        calls.append(arrays["param"].size), original(rule, chain, arrays, *a, **kw))[1])
 
 
 def test_one_kernel_call_per_step(monkeypatch):

@@ -37,6 +37,12 @@ from lasandbox.kernels import compiled, scratch
 # and SGD 10-16% faster than serial; one threshold for all keeps every kernel on
 # its faster side.
 SERIAL_THRESHOLD = 2**16
+# Inside a training step (``Optimizer.step``) the update follows BLAS's matrix products, whose threads
+# keep spinning for a while afterwards; a parallel kernel then waits for a core. Measured (MLP
+# 256-256-256-10, Adam, AMD EPYC 2 cores, `benchmarks/train_step.py`'s worker): 134k parameters,
+# batch 32: 1.6 ms median per step with the parallel kernel, 0.52 ms serial; 530k: 1.36 vs 1.29 ms;
+# from 2M on serial and parallel are within noise. So optimizer steps run serially below 2^20.
+TRAINING_SERIAL_THRESHOLD = 2**20
 
 _drivers: dict = {}
 
@@ -64,6 +70,11 @@ def drivers(rule, chain=()) -> _Drivers:
     if found is None:
         found = _drivers[key] = _Drivers(rule, chain)
     return found
+
+
+def run_in_training(rule, chain, arrays, scalars, table=None):
+    """``run`` as an optimizer step calls it: serial below ``TRAINING_SERIAL_THRESHOLD`` elements."""
+    return run(rule, chain, arrays, scalars, table, parallel=arrays["param"].size >= TRAINING_SERIAL_THRESHOLD)
 
 
 def run(rule, chain, arrays, scalars, table=None, parallel=None):

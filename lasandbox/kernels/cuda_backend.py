@@ -190,3 +190,6 @@ def to_host(array):
 
         return cuda.as_cuda_array(array).copy_to_host()
     raise TypeError(f"to_host() expects a numpy or device array, got {type(array).__name__}")
+
+
+run_in_training = run  # an optimizer step runs like any other call here (the cpu backend has a policy of its own)

@@ -195,8 +195,9 @@ class Rule:
     # Paddle's accumulators in the order Paddle creates them (its state_dict order): state arrays by
     # their Paddle names, and Counters for those Paddle derives from the step count. Empty: the states.
     paddle_accumulators: tuple = ()
-    # Working arrays of one step, laid out like param, that a pass writes and a later pass reads (Lamb's
-    # direction, so the second pass need not recompute it). The backends provide them; callers never see them.
+    # Working arrays of one step, laid out like param, that a pass writes and a later pass reads (a two-pass
+    # rule's update direction, so the second pass need not recompute it). The backends provide them; callers
+    # never see them.
     scratch: tuple = ()
     # filled in by __post_init__
     arrays: tuple = field(init=False)

@@ -1,7 +1,7 @@
 """Working arrays of a step (``Rule.scratch``): allocated once per size and thread, reused every call.
 
 A rule's scratch array is written by one pass and read by a later one within
-the same step (Lamb's update direction), so its contents never outlive the
+the same step (a two-pass rule's update direction), so its contents never outlive the
 call; reusing it saves an allocation (and, for large arrays, the page faults
 of touching fresh memory) on every step. One cache per thread, so two threads
 stepping at once never share one.

@@ -17,6 +17,11 @@ policy (``OMP_WAIT_POLICY=PASSIVE``) or numba's ``workqueue`` layer would cost
 50-100 us per mid-size kernel call instead; a serial optimizer step would
 leave a core idle (2.9 ms for that step).
 
+Two more parts of the same policy live where they act: an optimizer step runs its kernel
+serially below ``cpu_backend.TRAINING_SERIAL_THRESHOLD`` elements (BLAS's own threads are still
+spinning right after the matrix products), and ``lasandbox.utils.allocator`` keeps freed arrays
+in the process (page faults, not threads, were the rest of a step's cost).
+
 libgomp reads the variable once, when it is loaded, which numba does at its
 first parallel call; so ``configure()`` sets it at ``import lasandbox.kernels``,
 unless the user chose a spin count or wait policy already (theirs wins), or

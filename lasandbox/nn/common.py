@@ -96,17 +96,17 @@ class Flatten(Layer):
 
 
 class Dropout(Layer):
-    """Dropout in training mode, identity in eval mode (``upscale_in_train``)."""
+    """Dropout in training mode, identity in eval mode (``upscale_in_train``); ``axis``: see ``F.dropout``."""
 
     def __init__(self, p=0.5, axis=None, mode="upscale_in_train", name=None):
         super().__init__()
-        if axis is not None:
-            raise NotImplementedError("Dropout(axis=...) (one mask shared along the other axes) is not implemented")
         self.p = check_real("p", p, low=0.0, high=1.0)
         self.mode = check_choice("mode", mode, ("upscale_in_train", "downscale_in_infer"))
+        F.dropout_axes(axis)  # its type now; its range against the input's dimensions in forward
+        self.axis = axis
 
     def forward(self, x):
-        return F.dropout(x, self.p, training=self.training, mode=self.mode)
+        return F.dropout(x, self.p, axis=self.axis, training=self.training, mode=self.mode)
 
     def extra_repr(self):
         return f"p={self.p}"

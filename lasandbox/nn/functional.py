@@ -97,16 +97,44 @@ def linear(x, weight, bias=None, name=None):
     return make_result(out, (x, weight, bias), backward)
 
 
+def dropout_axes(axis):
+    """``axis`` of dropout as a list of ints (None stays None); a TypeError naming it otherwise."""
+    if axis is None:
+        return None
+    axes = [axis] if isinstance(axis, int) and not isinstance(axis, bool) else axis
+    if not isinstance(axes, (list, tuple)) or not axes or not all(
+            isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"axis must be an int or a list/tuple of ints, got {axis!r}")
+    return list(axes)
+
+
+def _dropout_mask_shape(shape, axis):
+    """The mask's shape: the input's along ``axis``, 1 elsewhere, as Paddle draws it (one mask value
+    shared along the other axes); the whole shape when ``axis`` is None."""
+    axes = dropout_axes(axis)
+    if axes is None:
+        return shape
+    ndim = len(shape)
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ValueError(f"axis {axis!r} is out of range for an input of {ndim} dimensions")
+    kept = {a % ndim for a in axes}
+    return tuple(n if i in kept else 1 for i, n in enumerate(shape))
+
+
 def dropout(x, p=0.5, axis=None, training=True, mode="upscale_in_train", name=None):
-    """Zero each element with probability ``p`` (``upscale_in_train`` rescales kept ones by 1/(1-p))."""
+    """Zero each element with probability ``p`` (``upscale_in_train`` rescales kept ones by 1/(1-p)).
+
+    ``axis``: draw the mask only along these axes and share it along the others (Paddle's meaning).
+    """
     p = check_real("p", p, low=0.0, high=1.0)
     check_choice("mode", mode, ("upscale_in_train", "downscale_in_infer"))
     xv = x._value
+    mask_shape = _dropout_mask_shape(xv.shape, axis)
     if not training:
         return x if mode == "upscale_in_train" else make_result(xv * (1 - p), (x,), lambda g: (g * (1 - p),))
     if p == 1.0:
         return make_result(np.zeros_like(xv), (x,), lambda g: (np.zeros_like(g),))
-    keep = creation.get_generator().random(xv.shape) >= p
+    keep = creation.get_generator().random(mask_shape) >= p
     factor = keep / (1 - p) if mode == "upscale_in_train" else keep
     factor = factor.astype(xv.dtype)
     return make_result(xv * factor, (x,), lambda g: (g * factor,))

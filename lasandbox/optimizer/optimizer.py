@@ -85,7 +85,7 @@ class Optimizer:
     rule_name: str | None = None
     # The rule hyperparameter that a float ``weight_decay`` (or L2Decay) sets; None: the rule takes none.
     weight_decay_hyper: str | None = "weight_decay"
-    # True where that decay is decoupled (AdamW, Lamb, Lion): a parameter's own regularizer (ParamAttr)
+    # True where that decay is decoupled (set by those classes): a parameter's own regularizer (ParamAttr)
     # is then added to its gradient, the decoupled decay kept, as Paddle does; otherwise it replaces the decay.
     decoupled_decay = False
     # Paddle's AdamW keeps a parameter's own regularizer inside parameter groups; the others replace it by
@@ -451,7 +451,8 @@ class Optimizer:
             for name, array in zip(bound.epilogue.arrays, bound.arrays, strict=True):
                 arrays[f"{name}_e{j}"] = array[start:stop]
             scalars.update({f"{k}_e{j}": v for k, v in bound.scalars.items()})
-        impl.run(self.rule, tuple(chain), arrays, scalars, self._table(start, stop) if self.rule.segmented else None)
+        impl.run_in_training(self.rule, tuple(chain), arrays, scalars,
+                             self._table(start, stop) if self.rule.segmented else None)
 
     def _kernel_buffers(self) -> dict:
         """The buffers the kernels see, by the rule's array names: host arrays, or device mirrors on cuda."""
