@@ -32,9 +32,23 @@ __all__ = [
 
 
 def relu(x, name=None):
+    """``max(x, 0)``; one numba pass each way for contiguous float arrays (``activation_kernels``)."""
     xv = x._value
-    mask = xv > 0
-    return make_result(xv * mask, (x,), lambda g: (g * mask,))
+    if xv.dtype.kind != "f" or not xv.flags.c_contiguous:
+        mask = xv > 0
+        return make_result(xv * mask, (x,), lambda g: (g * mask,))
+    from lasandbox.nn import activation_kernels as kernels
+
+    out = np.empty_like(xv)
+    kernels.relu_forward(xv, out)
+
+    def backward(g):
+        g = np.ascontiguousarray(g, dtype=out.dtype)
+        grad_x = np.empty_like(out)
+        kernels.relu_backward(g, out, grad_x)
+        return (grad_x,)
+
+    return make_result(out, (x,), backward)
 
 
 def sigmoid(x, name=None):
