@@ -26,6 +26,7 @@ the loops from vectorising.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from lasandbox.kernels import compiled, scratch
@@ -98,7 +99,7 @@ def run(rule, chain, arrays, scalars, table=None, parallel=None):
         if spec.kind == "segment":
             serial(table.first_chunk, partials, values, *scalar_args)
         elif parallel:
-            parallel_driver(*chunk_args, *[arrays[a] for a in spec.arrays], *scalar_args)
+            parallel_driver(numba.get_num_threads(), *chunk_args, *[arrays[a] for a in spec.arrays], *scalar_args)
         else:
             serial(0, table.num_chunks, *chunk_args, *[arrays[a] for a in spec.arrays], *scalar_args)
 

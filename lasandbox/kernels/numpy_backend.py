@@ -8,7 +8,7 @@ rely on that). All outputs of a pass are computed before any is stored, as
 in the compiled loops, where each element is read before it is written.
 
 Reductions (segmented rules) are summed as the cpu backend sums them: each
-chunk in 8 interleaved float64 lanes, then each segment's chunk sums in order (``loops.py``).
+chunk as a fixed float64 tree of halvings, then each segment's chunk sums in order (``loops.py``).
 
 Overflow to inf (e.g. ``g*g`` for ``|g| > 1.8e19``) is silent, as it is in the
 compiled backends, rather than a RuntimeWarning that only this backend raises.
@@ -80,20 +80,29 @@ def _apply_chain(new_param, chain, arrays, scalars):
 
 
 def _chunk_sums(contribution, table):
-    """Each chunk's contributions summed as ``loops.lane_sum`` sums them: float64, element ``j`` of a chunk
-    in lane ``j % 8`` (each lane in order from 0.0), then ``((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))``."""
+    """Each chunk's contributions summed as ``loops.tree_sum`` sums them: float64, padded with 0.0 to
+    ``loops.tree_width`` slots, halved until 8 slots, then ``((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7))``.
+    Chunks of one padded width are halved together as the rows of one matrix."""
     size = int(table.offsets[-1])
     c = np.broadcast_to(np.asarray(contribution, dtype=np.float32), (size,))
-    width = int((table.hi - table.lo).max(initial=0))
-    width += -width % loops.LANES
-    index = table.lo[:, None] + np.arange(width)
-    padded = np.zeros((table.num_chunks, width // loops.LANES + 1, loops.LANES))  # a leading row of 0.0
-    if size and width:
-        values = np.where(index < table.hi[:, None], c[np.minimum(index, size - 1)], np.float32(0))
-        padded[:, 1:, :] = values.astype(np.float64).reshape(table.num_chunks, -1, loops.LANES)
-    lanes = np.cumsum(padded, axis=1)[:, -1, :]  # cumsum adds strictly in order; trailing zeros change nothing
-    return ((lanes[:, 0] + lanes[:, 1]) + (lanes[:, 2] + lanes[:, 3])) + \
-        ((lanes[:, 4] + lanes[:, 5]) + (lanes[:, 6] + lanes[:, 7]))
+    lengths = table.hi - table.lo
+    padded_width = np.full(lengths.shape, loops.TREE_MIN, dtype=np.int64)  # loops.tree_width, elementwise
+    while np.any(padded_width < lengths):
+        padded_width = np.where(padded_width < lengths, 2 * padded_width, padded_width)
+    out = np.zeros(table.num_chunks)
+    for width in np.unique(padded_width):
+        rows = np.flatnonzero(padded_width == width)
+        index = table.lo[rows, None] + np.arange(width)
+        inside = index < table.hi[rows, None]
+        slots = np.zeros(index.shape)
+        if size:
+            slots = np.where(inside, c[np.minimum(index, size - 1)], np.float32(0)).astype(np.float64)
+        while slots.shape[1] > 8:
+            half = slots.shape[1] // 2
+            slots = slots[:, :half] + slots[:, half:]
+        out[rows] = ((slots[:, 0] + slots[:, 1]) + (slots[:, 2] + slots[:, 3])) + \
+            ((slots[:, 4] + slots[:, 5]) + (slots[:, 6] + slots[:, 7]))
+    return out
 
 
 def _segment_sums(chunk_sums, table):
