@@ -22,7 +22,7 @@ def _tree_by_definition(values):
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 15, 16, 17, 100, 2047, 2048, 2049, 4095, 4096])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 15, 16, 17, 64, 100, 127, 128, 129, 256, 2047, 2048, 2049, 4095, 4096])
 def test_tree_sum_follows_its_definition(n):
     values = np.random.default_rng(n).standard_normal(n).astype(np.float32) * np.float32(1e3)
     work = np.full(max(loops.TREE_MIN, 4096) // 2, np.nan)  # stale contents must not leak into the sum
