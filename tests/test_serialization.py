@@ -196,7 +196,7 @@ def test_protocol_is_checked_like_paddles(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("config", ["use_binary_format", "safetensors"])
+@pytest.mark.parametrize("config", ["safetensors"])  # use_binary_format: tests/test_serialization_binary.py
 def test_unimplemented_save_configs_raise_naming_themselves(tmp_path, config):
     with pytest.raises(NotImplementedError, match=config):
         paddle.save({}, tmp_path / "x", **{config: True})

@@ -8,7 +8,8 @@ Run with the Python that has Paddle; it starts lasandbox's Python to write the f
 lasandbox writes (into a temporary folder) a Linear(3, 2)'s state dict with
 protocols 2, 3 and 4, an Adam's state dict after two steps with a StepDecay
 schedule, a nested ``{"model", "opt", "epoch"}`` checkpoint and a LookAhead
-one, plus the values it saved (``.npz``, no pickle). Paddle then
+one, three Tensors with ``use_binary_format=True`` (Paddle's binary tensor file), plus the values
+it saved (``.npz``, no pickle). Paddle then
 ``paddle.load``\\ s each file, compares every array bit for bit, loads the model
 state into a ``paddle.nn.Linear(3, 2)`` and checks that its output matches
 lasandbox's. Exit status 1 if anything differs.
@@ -71,6 +72,12 @@ for _ in range(3):
     la.clear_grad()
 paddle.save({"model": model.state_dict(), "opt": la.state_dict()}, f"{out}/lookahead.pdparams")
 
+binary = {"binary_float32.bin": model.weight, "binary_int64.bin": paddle.to_tensor(np.arange(-3, 3).reshape(2, 3)),
+          "binary_float64.bin": paddle.to_tensor(np.linspace(0, 1, 7))}
+for name, tensor in binary.items():  # paddle.save(tensor, path, use_binary_format=True)
+    paddle.save(tensor, f"{out}/{name}", use_binary_format=True)
+    expected[name + "/"] = tensor.numpy().copy()
+
 flat("lookahead.pdparams/opt", la.state_dict(), expected)
 flat("lookahead.pdparams/model", model.state_dict(), expected)
 np.savez(f"{out}/expected.npz", **expected, x=x.numpy(), lookahead_output=model(x).numpy())
@@ -117,6 +124,13 @@ def main(argv=None):
             print(f"    {len(checked) - len(bad)}/{len(checked)} arrays equal to what lasandbox saved" +
                   (f"; differ: {bad}" if bad else ""))
             failures += bool(bad) + (not checked)
+        for name in ("binary_float32.bin", "binary_int64.bin", "binary_float64.bin"):
+            loaded = paddle.load(str(Path(out) / name), return_numpy=True)
+            want = expected[name + "/"]
+            same = loaded.dtype == want.dtype and loaded.shape == want.shape and np.array_equal(loaded, want)
+            print(f"  {name} (use_binary_format=True): {loaded.dtype} {list(loaded.shape)}, equal to what "
+                  f"lasandbox saved: {same}")
+            failures += not same
         linear = paddle.nn.Linear(3, 2)
         missing = linear.set_state_dict(paddle.load(str(Path(out) / "lookahead.pdparams"))["model"])
         output = linear(paddle.to_tensor(expected["x"])).numpy()

@@ -25,6 +25,7 @@ import threading
 import warnings
 
 from lasandbox.autograd.tensor import Tensor
+from lasandbox.serialization import dense_tensor
 from lasandbox.serialization.checksum import checked_length, trailer_for
 from lasandbox.serialization.paddle_layout import restore, to_saved
 from lasandbox.serialization.restricted import CorruptCheckpointError, RestrictedUnpickler, UnsafeCheckpointError
@@ -74,8 +75,9 @@ def save(obj, path, protocol=4, **configs):
     (``io.BytesIO``, ``open(..., "wb")``), written at its position, without trailer.
     ``protocol``: the pickle protocol, 2, 3 or 4 as in Paddle. ``configs`` are
     ``paddle.save``'s: ``pickle_protocol`` (deprecated spelling of ``protocol``,
-    which it overrides), ``use_binary_format=True`` and ``safetensors=True``
-    (not implemented: they raise ``NotImplementedError``).
+    which it overrides), ``use_binary_format=True`` (a Tensor only, in Paddle's binary tensor file,
+    byte for byte what Paddle writes; anything else raises ``NotImplementedError`` as in Paddle) and
+    ``safetensors=True`` (not implemented: ``NotImplementedError``).
     Anything that ``load`` would refuse (a Layer, a function, an object array)
     raises ``TypeError`` naming where it is, before anything is written; it, a
     ``path`` of the wrong type and a ``protocol`` that is not an int are also
@@ -89,8 +91,6 @@ def _prepared_save(obj, path, protocol, configs):
     _check_configs(configs, ("pickle_protocol", "use_binary_format", "safetensors"), "save")
     if not isinstance(configs.get("use_binary_format", False), bool):
         raise TypeError(f"use_binary_format must be a bool, got {configs['use_binary_format']!r}")
-    if configs.get("use_binary_format"):
-        _not_implemented("save", "use_binary_format", "Paddle's C++ binary format for static-graph variables")
     if configs.get("safetensors"):
         _not_implemented("save", "safetensors", "the safetensors format")
     if configs.get("pickle_protocol") is not None:
@@ -98,10 +98,16 @@ def _prepared_save(obj, path, protocol, configs):
                       stacklevel=2)
         protocol = configs["pickle_protocol"]
     protocol = _check_protocol(protocol)
+    binary = configs.get("use_binary_format", False)
+    if binary and not isinstance(obj, Tensor):
+        raise NotImplementedError(f"When use_binary_format = True, `paddle.save`  expected Tensor, but received "
+                                  f"{type(obj)}.")  # Paddle's words, double space included
+    encoded = (lambda: dense_tensor.encode(obj.numpy())) if binary else (
+        lambda: pickle.dumps(to_saved(obj, protocol), protocol=protocol))
     if _is_file_object(path, "write"):
         if isinstance(path, io.TextIOBase):
             raise TypeError("path is a text-mode file: open it in binary mode ('wb')")
-        data = pickle.dumps(to_saved(obj, protocol), protocol=protocol)
+        data = encoded()
         return lambda: path.write(data)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeValueError(f"path must be a file path or a binary file object, got {type(path).__name__} {path!r}")
@@ -110,8 +116,9 @@ def _prepared_save(obj, path, protocol, configs):
         raise ValueError(f"path must name a file, got {path!r}")
     # Pickled now, whole, before the file is opened: validated, and a snapshot of the values (async_save's
     # caller may go on training while the file is written).
-    data = pickle.dumps(to_saved(obj, protocol), protocol=protocol)
-    data += trailer_for(data)
+    data = encoded()
+    if not binary:  # Paddle's binary tensor reader takes no trailing bytes; its length is fixed anyway
+        data += trailer_for(data)
     return lambda: write_atomically(path, lambda handle: handle.write(data))
 
 
@@ -161,6 +168,7 @@ def clear_async_save_task_queue():
 def load(path, *, trusted=False, **configs):
     """Read a file written by ``save`` or by ``paddle.save``; Tensors come back as Tensors.
 
+    Pickled files and Paddle's binary tensor files (``use_binary_format=True``) are both read.
     ``path``: a file path or a binary file object (read from its position).
     ``configs`` are ``paddle.load``'s: ``return_numpy=True`` gives numpy arrays
     instead of Tensors, ``keep_name_table=True`` keeps a state dict's
@@ -186,12 +194,19 @@ def load(path, *, trusted=False, **configs):
     if _is_file_object(path, "read"):
         if isinstance(path, io.TextIOBase):
             raise TypeError("path is a text-mode file: open it in binary mode ('rb')")
+        if _starts_binary_tensor(path):
+            return _restore(dense_tensor.decode(path, _label(path)), _label(path), flags)
         return _restore(_unpickle(path, _label(path), trusted), _label(path), flags)
     path = os.fspath(path)
     if not os.path.isfile(path):
         folder = " (it is a folder)" if os.path.isdir(path) else ""
         raise MissingCheckpointError(f"no saved object at {path!r}{folder}")
     with open(path, "rb") as handle:
+        if _starts_binary_tensor(handle):  # paddle.save(tensor, path, use_binary_format=True)
+            loaded = dense_tensor.decode(handle, repr(path))
+            if handle.read(1):
+                raise CorruptCheckpointError(f"{path!r} is damaged: unexpected bytes after its tensor")
+            return _restore(loaded, repr(path), flags)
         length = checked_length(handle, repr(path))  # a lasandbox file's checksum, before anything is read
         loaded = _unpickle(handle, repr(path), trusted)
         end = os.fstat(handle.fileno()).st_size if length is None else length
@@ -199,6 +214,17 @@ def load(path, *, trusted=False, **configs):
             raise CorruptCheckpointError(f"{path!r} is damaged: {end - handle.tell()} unexpected bytes after "
                                          "the end of the checkpoint")
     return _restore(loaded, repr(path), flags)
+
+
+def _starts_binary_tensor(handle) -> bool:
+    """Does the stream at its position hold Paddle's binary tensor (its first 4 bytes are 0, which no
+    pickle's are)? The position is left where it was."""
+    if hasattr(handle, "peek"):
+        return handle.peek(4)[:4] == dense_tensor.MAGIC
+    start = handle.tell()
+    head = handle.read(4)
+    handle.seek(start)
+    return head == dense_tensor.MAGIC
 
 
 def _restore(loaded, label, flags):

@@ -25,10 +25,6 @@ from lasandbox.optimizer import Adam
 IMAGE_SIZE, CLASS_NUM, BATCH_SIZE, BATCH_NUM, EPOCH_NUM, SEED = 784, 10, 16, 4, 4, 10
 
 
-def serialization(what):
-    return pytest.mark.xfail(strict=True, reason=f"serialization: {what}")
-
-
 def optimizer_side(what):
     return pytest.mark.xfail(strict=True, reason=f"optimizer-side: {what}")
 
@@ -120,7 +116,6 @@ def test_save_load_complex_object_dygraph_save(tmp_path):
     np.testing.assert_array_equal(a4[0], obj4[0])
 
 
-@serialization("use_binary_format=True (Paddle's C++ tensor stream) is not implemented: it raises NotImplementedError")
 def test_varbase_binary_var(tmp_path):
     """test_paddle_save_load.py TestSaveLoadAny.test_varbase_binary_var."""
     paddle.disable_static()
