@@ -170,38 +170,37 @@ def _cpu_chunk_pass(rule, spec):
     parallel driver hands each of ``_threads`` threads one contiguous run (numba's ``get_num_threads``
     inside the driver would keep it out of the on-disk cache)."""
     params = ", ".join(spec.arrays + spec.scalars)
-    buffers = "".join(f", _buf_{n}" for n, _ in spec.reductions) + (", _work" if spec.reductions else "")
-    seg_params = "".join(f", _seg_{n}" for n, _ in spec.segment_reads)
-    chunk_params = ", ".join(spec.arrays) + buffers + seg_params + "".join(f", {s}" for s in spec.scalars)
+    names = [n for n, _ in spec.reductions]
     first = spec.arrays[0]
-    sums = ", ".join(f"_tree_sum(_buf_{n}[:{first}.size], _work)" for n, _ in spec.reductions)
-    sliced = ", ".join(f"{a}[_lo:_hi]" for a in spec.arrays)
+    # After the arrays: the per-segment values (``_seg_*``), then the scalars, in every signature.
+    tail = "".join(f", _seg_{n}" for n, _ in spec.segment_reads) + "".join(f", {s}" for s in spec.scalars)
+    raw = "".join(f", _raw_{n}" for n in names) + (", _work" if names else "")  # allocated once per run
+    sums = ", ".join(f"_tree_sum(_buf_{n}[:{first}.size], _work)" for n in names)
     seg_values = "".join(f", _values[_s, {col}]" for _, col in spec.segment_reads)
-    call = f"{spec.name}_chunk({sliced}{buffers}{seg_values}{''.join(f', {s}' for s in spec.scalars)})"
-    bufs = "".join(f", _buf_{n}" for n, _ in spec.reductions)
-    span_params = ", ".join(spec.arrays) + bufs + seg_params + "".join(f", {s}" for s in spec.scalars)
-    rest = seg_params + "".join(f", {s}" for s in spec.scalars)
+    scalar_args = "".join(f", {s}" for s in spec.scalars)
+    sliced = ", ".join(f"{a}[_lo:_hi]" for a in spec.arrays)
+    call = f"{spec.name}_chunk({sliced}{raw}{seg_values}{scalar_args})"
 
     def span_call(bounds):
         arrays = ", ".join(f"{a}[{bounds}]" for a in spec.arrays)
-        return f"    {spec.name}_span({arrays}{''.join(f', _buf_{n}[{bounds}]' for n, _ in spec.reductions)}{rest})"
+        return f"    {spec.name}_span({arrays}{''.join(f', _buf_{n}[{bounds}]' for n in names)}{tail})"
 
     lines = [
         f"@njit({_CPU_JIT})",
-        f"def {spec.name}_span({span_params}):",
+        f"def {spec.name}_span({', '.join(spec.arrays)}{''.join(f', _buf_{n}' for n in names)}{tail}):",
         *_casts(spec, "    "),
         f"    for _i in range({first}.size):",
         *_element_body(spec, rule, "_i", "        ", reduce_into="buffer"),
         "", "",
         f"@njit({_CPU_JIT})",
-        f"def {spec.name}_chunk({chunk_params.replace('_buf_', '_raw_')}):",
+        f"def {spec.name}_chunk({', '.join(spec.arrays)}{raw}{tail}):",
         # Split where the arrays reach a 64-byte boundary: from there no vector load straddles two cache
         # lines (1.6 ms of Lamb's 11 ms first pass at 2^24 on the AMD EPYC VM). The buffers are views of
         # padded allocations placed so that they too are aligned from that element on. Each part is a
         # loop over a slice from 0, as in the blocked loops: a loop from a variable start does not vectorise.
         f"    _h = _aligned_head({first})",
-        *[f"    _k_{n} = _aligned_head(_raw_{n}[_h:])" for n, _ in spec.reductions],
-        *[f"    _buf_{n} = _raw_{n}[_k_{n}:_k_{n} + {first}.size]" for n, _ in spec.reductions],
+        *[f"    _k_{n} = _aligned_head(_raw_{n}[_h:])" for n in names],
+        *[f"    _buf_{n} = _raw_{n}[_k_{n}:_k_{n} + {first}.size]" for n in names],
         span_call(":_h"),
         span_call("_h:"),
         f"    return ({sums}{',' if len(spec.reductions) == 1 else ''})" if spec.reductions else "    return",
@@ -214,7 +213,7 @@ def _cpu_chunk_pass(rule, spec):
             "    _width = 0",
             "    for _c in range(_first, _last):",
             "        _width = max(_width, _chunk_hi[_c] - _chunk_lo[_c])",
-            *[f"    _buf_{n} = np.empty(_width + 16, dtype=np.float32)" for n, _ in spec.reductions],
+            *[f"    _raw_{n} = np.empty(_width + 16, dtype=np.float32)" for n in names],
             "    _work = np.empty(_tree_width(_width) // 2, dtype=np.float64)",
         ]
     lines += [
