@@ -82,6 +82,58 @@ def test_tensor_hyperparameters_are_read_at_every_step():
     np.testing.assert_allclose(w.numpy(), [-3.0])
 
 
+def _tensor_beta_adam(params):
+    beta1, beta2 = paddle.to_tensor([0.8]), paddle.to_tensor([0.95])
+    return paddle.optimizer.Adam(learning_rate=0.05, beta1=beta1, beta2=beta2, parameters=params), beta1, beta2
+
+
+def _pow_accumulators(opt, name):
+    return [float(v.numpy()[0]) for k, v in opt.state_dict().items() if name in k]
+
+
+def test_tensor_betas_correct_with_paddles_running_product_and_resume_from_it():
+    # Paddle 3.3.1 (recorded probe optimizer/tensor_betas_changing): a Tensor beta's pow accumulator starts
+    # at 0.9 / 0.999, whatever the Tensor holds, and each step multiplies in that step's value.
+    def run(steps, opt_and_betas, w, start=0):
+        opt, beta1, beta2 = opt_and_betas
+        for t in range(start, steps):
+            beta1.set_value(np.array([0.8 - 0.1 * t], "float32"))
+            beta2.set_value(np.array([0.95 + 0.01 * t], "float32"))
+            _sgd_step(w, opt, [1.0, -2.0])
+
+    w = _param([1.0, 2.0])
+    whole = _tensor_beta_adam([w])
+    run(4, whole, w)
+    expected = np.float32(0.9)
+    for t in range(4):
+        expected = np.float32(expected * np.float32(0.8 - 0.1 * t))
+    assert _pow_accumulators(whole[0], "beta1_pow_acc") == [float(expected)]
+
+    w2 = _param([1.0, 2.0])
+    first = _tensor_beta_adam([w2])
+    run(2, first, w2)
+    state = first[0].state_dict()
+    resumed = _tensor_beta_adam([w2])
+    resumed[0].set_state_dict(state)
+    assert _pow_accumulators(resumed[0], "beta2_pow_acc") == _pow_accumulators(first[0], "beta2_pow_acc")
+    run(4, resumed, w2, start=2)
+    np.testing.assert_array_equal(w2.numpy(), w.numpy())
+
+
+def test_a_parameter_without_gradient_keeps_its_own_running_product():
+    a, b = _param([1.0]), _param([1.0])
+    opt, beta1, _ = _tensor_beta_adam([a, b])
+    (a * 2.0).sum().backward()  # b has no gradient: only a steps, and only a's product advances
+    opt.step()
+    opt.clear_grad()
+    beta1.set_value(np.array([0.5], "float32"))
+    ((a + b) * 2.0).sum().backward()
+    opt.step()
+    powers = _pow_accumulators(opt, "beta1_pow_acc")
+    assert powers == [float(np.float32(np.float32(0.9 * np.float32(0.8)) * np.float32(0.5))),
+                      float(np.float32(np.float32(0.9) * np.float32(0.5)))]
+
+
 def test_tensor_hyperparameters_must_hold_one_value():
     w = _param([0.0])
     with pytest.raises(ValueError, match="one value"):

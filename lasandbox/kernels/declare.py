@@ -139,13 +139,24 @@ class Counter:
     shape: str = "one"
     dtype: str = "float32"
     monotone: str = "decreasing"
+    # A power counter's hyperparameter, and where Paddle starts the accumulator when that hyperparameter
+    # is given as a Tensor (Adam's beta1_pow_acc: 0.9 whatever the Tensor holds, then times each step's
+    # value). The optimizer then keeps the running product per parameter, and ``constants`` reads it
+    # through ``h.power``; None: the accumulator is always a power of the current value.
+    hyper: str | None = None
+    tensor_start: float | None = None
 
 
-def power_counter(paddle, hyper, offset=0, shape="one"):
-    """``hyper^(t + offset)`` in Paddle's float32 accumulator (``offset=1``: Adam's, which starts at beta)."""
-    from lasandbox.kernels import hostmath
+def power_counter(paddle, hyper, offset=0, shape="one", tensor_start=None):
+    """``hyper^(t + offset)`` in Paddle's float32 accumulator (``offset=1``: Adam's, which starts at beta).
 
-    return Counter(paddle, lambda h, t: hostmath.power(getattr(h, hyper), t + offset), shape=shape)
+    ``tensor_start``: Paddle's initial value of the accumulator when ``hyper`` is a Tensor (see
+    ``Counter``); only for ``offset=1`` accumulators, which hold the power the next step uses."""
+    if tensor_start is not None and offset != 1:
+        raise ValueError(f"power_counter({paddle!r}): tensor_start needs offset=1 (the accumulator holds the "
+                         f"power the next step uses), got offset={offset}")
+    return Counter(paddle, lambda h, t: h.power(hyper, t + offset), shape=shape, hyper=hyper,
+                   tensor_start=tensor_start)
 
 
 @dataclass(frozen=True)
@@ -303,10 +314,17 @@ class Rule:
             return float(lr) if state.init == "lr" else float(hypers[state.init])
         return float(state.init)
 
-    def step_constants(self, hypers: dict, lr: float, step: int) -> dict:
+    @property
+    def running_powers(self) -> tuple:
+        """The power counters kept as running products when their hyperparameter is a Tensor."""
+        return tuple(c for c in self.paddle_accumulators if isinstance(c, Counter) and c.tensor_start is not None)
+
+    def step_constants(self, hypers: dict, lr: float, step: int, powers=None) -> dict:
         """The scalars every pass takes, for one step (``hypers`` already checked), as Python floats and
-        bools: a numpy scalar would make numba compile another specialisation of every loop."""
-        values = self.constants(HyperValues(hypers), lr, step)
+        bools: a numpy scalar would make numba compile another specialisation of every loop.
+        ``powers``: running products by hyperparameter name (``Counter.tensor_start``), which ``h.power``
+        returns instead of a power of the current value."""
+        values = self.constants(HyperValues(hypers, powers), lr, step)
         return {k: v if type(v) is bool or type(v) is float else _plain(v) for k, v in values.items()}
 
 
@@ -315,12 +333,23 @@ def _plain(value):
 
 
 class HyperValues:
-    """Attribute access to checked hyperparameters in ``constants(h, lr, step)``: ``h.beta1``."""
+    """Attribute access to checked hyperparameters in ``constants(h, lr, step)``: ``h.beta1``; and
+    ``h.power("beta1", t)``, the power Paddle's accumulator holds at step ``t``."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "_powers")
 
-    def __init__(self, values):
+    def __init__(self, values, powers=None):
         object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_powers", powers or {})
+
+    def power(self, name, t):
+        """``name``'s value to the power ``t`` in float32 as Paddle accumulates it, or, where the
+        optimizer keeps a running product for it (a Tensor hyperparameter), that product."""
+        from lasandbox.kernels import hostmath
+
+        if name in self._powers:
+            return self._powers[name]
+        return hostmath.power(self._values[name], t)
 
     def __getattr__(self, name):
         try:

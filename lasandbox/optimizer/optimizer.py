@@ -131,6 +131,10 @@ class Optimizer:
                     state, group.hypers, self._initial_lr() * group.lr_scale)
             self._state[state.paddle] = buffer
         self._step_counts = np.zeros(len(params), dtype=np.int64)
+        # Paddle's power accumulators of Tensor hyperparameters: per parameter, the power its next step
+        # uses (the rule's tensor_start, then times each step's value), not a power of the current value.
+        self._running_powers = {c.hyper: np.full(len(params), c.tensor_start, dtype=np.float32)
+                                for c in self.rule.running_powers if c.hyper in self._live_hypers}
         self._backend = "cpu" if backend == "auto" else backend
         self._mirror = DeviceMirror(self._space, _kernels()) if self._backend == "cuda" else None
         self._tables = {}
@@ -415,14 +419,19 @@ class Optimizer:
             if not members:
                 continue
             counts = self._step_counts[members]
-            # The whole group in one call: all of it steps, and the counts agree or do not matter.
-            if len(members) == len(group.indices) and (not self.rule.uses_step or counts.min() == counts.max()):
-                spans = [(group.start, group.stop, int(counts[0]) + 1)]
+            # The whole group in one call: all of it steps, and the counts (and running powers) agree or do
+            # not matter.
+            if len(members) == len(group.indices) and (not self.rule.uses_step or counts.min() == counts.max()) \
+                    and all(p[members].min() == p[members].max() for p in self._running_powers.values()):
+                spans = [(group.start, group.stop, int(counts[0]) + 1, self._powers_of(members[0]))]
             else:
                 spans = self._merged_spans(members)
-            for start, stop, step in spans:
-                self._run_span(impl, group, start, stop, lr * group.lr_scale, step, epilogues)
+            hypers = self._hypers_now(group)
+            for start, stop, step, powers in spans:
+                self._run_span(impl, group, hypers, start, stop, lr * group.lr_scale, step, powers, epilogues)
             self._step_counts[members] += 1
+            for name, running in self._running_powers.items():  # Paddle: beta_pow_out = beta_pow * beta
+                running[members] = running[members] * np.float32(hypers[name])
         if self._mirror:
             self._mirror.download_params()
         return True
@@ -438,13 +447,17 @@ class Optimizer:
                     p = self._space.params[i]
                     p._grad += np.float32(group.grad_l2) * p._value
 
-    def _run_span(self, impl, group, start, stop, lr, step, epilogues):
+    def _powers_of(self, index):
+        """The running powers parameter ``index``'s next step uses, by hyperparameter name (see __init__)."""
+        return {name: float(running[index]) for name, running in self._running_powers.items()}
+
+    def _run_span(self, impl, group, hypers, start, stop, lr, step, powers, epilogues):
         arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}
         for state in self.rule.state:
             if state.copies:  # the ring's row this step overwrites
                 slot = state.slot(HyperValues(group.hypers), step)
                 arrays[state.name] = self._kernel_buffers()[state.name][slot, start:stop]
-        scalars = self.rule.step_constants(self._hypers_now(group), lr, step)
+        scalars = self.rule.step_constants(hypers, lr, step, powers)
         chain = []
         for j, bound in enumerate(epilogues):
             chain.append(bound.epilogue)
@@ -474,20 +487,21 @@ class Optimizer:
         return self._tables[key]
 
     def _merged_spans(self, members):
-        """``(start, stop, step)`` per kernel call when only some parameters step, or their counts differ.
+        """``(start, stop, step, powers)`` per kernel call when only some parameters step, or their counts
+        (or running powers) differ.
 
         Adjacent parameters share a call when their step counts agree (or when the
-        rule ignores the count): after one step in which a parameter had no gradient,
-        its count lags for good, and the others still go in one call.
+        rule ignores the count) and so do their running powers: after one step in which
+        a parameter had no gradient, its count lags for good, and the others still go in one call.
         """
         spans, previous = [], None
         for i in members:
             start, stop = self._space.range_of(i)
-            step = int(self._step_counts[i]) + 1
-            if previous == i - 1 and (spans[-1][2] == step or not self.rule.uses_step):
-                spans[-1] = (spans[-1][0], stop, spans[-1][2])
+            step, powers = int(self._step_counts[i]) + 1, self._powers_of(i)
+            if previous == i - 1 and (spans[-1][2] == step or not self.rule.uses_step) and spans[-1][3] == powers:
+                spans[-1] = (spans[-1][0], stop, *spans[-1][2:])
             else:
-                spans.append((start, stop, step))
+                spans.append((start, stop, step, powers))
             previous = i
         return spans
 
@@ -622,13 +636,16 @@ class Optimizer:
         checked before anything is written."""
         if paddle_state.is_legacy(state_dict):
             buffers, counts = self._parse_flat(state_dict)
+            powers = {}
         else:
-            buffers, counts = paddle_state.parse(self, state_dict)
+            buffers, counts, powers = paddle_state.parse(self, state_dict)
         for name, array in buffers.items():
             self._state[name][...] = array
             if self._mirror:
                 self._mirror.upload_state(name, self._state[name])
         self._step_counts[...] = counts
+        for name, running in powers.items():
+            self._running_powers[name][...] = running
         if paddle_state.LR_SCHEDULER in state_dict and isinstance(self._learning_rate, LRScheduler):
             self._learning_rate.set_state_dict(state_dict[paddle_state.LR_SCHEDULER])
 

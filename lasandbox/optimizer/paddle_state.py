@@ -7,7 +7,9 @@ plus ``LR_Scheduler`` when the learning rate is a scheduler. A parameter gets
 accumulators at its first step, so a fresh optimizer's state_dict is empty.
 Some accumulators are functions of the step count (Adam's ``beta1_pow_acc``);
 the rule declares them (``declare.Counter``), lasandbox writes them from its
-per-parameter counts and reads the counts back from them.
+per-parameter counts and reads the counts back from them. When such a
+hyperparameter is a Tensor, Paddle's accumulator is a running product of each
+step's value instead (``Counter.tensor_start``): written and read as it is.
 
 Files in lasandbox's earlier flat layout (``moment1``: one flat array,
 ``step_counts``) are still read.
@@ -58,7 +60,7 @@ def _value_of(accumulator, optimizer, i, group, count):
         if accumulator.copies:
             return buffer[:, start:stop].reshape((buffer.shape[0], *param.shape)).copy()
         return buffer[start:stop].reshape(param.shape).copy()
-    value = accumulator.value(declare.HyperValues(group.hypers), count)
+    value = accumulator.value(declare.HyperValues(group.hypers, optimizer._powers_of(i)), count)
     shape = param.shape if accumulator.shape == "param" else (1,)
     return np.full(shape, value, dtype=np.dtype(accumulator.dtype))
 
@@ -81,13 +83,14 @@ def is_legacy(state_dict) -> bool:
 
 
 def parse(optimizer, state_dict):
-    """``(state buffers by Paddle name, step counts)`` read from Paddle's layout, checked whole; nothing
-    of ``optimizer`` is changed."""
+    """``(state buffers by Paddle name, step counts, running powers by hyperparameter)`` read from Paddle's
+    layout, checked whole; nothing of ``optimizer`` is changed."""
     declare = _declare()
     groups, prefix = _group_of(optimizer), _prefix(optimizer)
     space = optimizer._space
     buffers = {name: optimizer.state_buffer(name).copy() for name in optimizer.state_names}
     counts = optimizer._step_counts.copy()
+    powers = {name: running.copy() for name, running in optimizer._running_powers.items()}
     keys = [k for k in state_dict if k != LR_SCHEDULER]
     names = _names_in_file(optimizer, keys, prefix)
     used = set()
@@ -122,6 +125,8 @@ def parse(optimizer, state_dict):
                     target[:, start:stop] = value.reshape(target.shape[0], -1)
                 else:
                     target[start:stop] = value.ravel()
+            elif accumulator.hyper in powers:  # a running product (a Tensor hyperparameter): kept as stored
+                powers[accumulator.hyper][i] = np.float32(value.ravel()[0])
             elif count is None:
                 count = _count_from(accumulator, declare.HyperValues(groups[i].hypers), value, key)
         counts[i] = count if count is not None else max(1, counts[i])
@@ -130,7 +135,7 @@ def parse(optimizer, state_dict):
         raise ValueError(f"optimizer state_dict has entries {unknown[:3]}{'...' if len(unknown) > 3 else ''} that "
                          f"match no parameter and accumulator of this {type(optimizer).__name__} (the parameters' "
                          f"names and the optimizer's name must be those it was saved with)")
-    return buffers, counts
+    return buffers, counts, powers
 
 
 def _names_in_file(optimizer, keys, prefix):

@@ -410,6 +410,33 @@ def _train_pair(paddle, opt, linear_1, linear_2, a):
         f"l2/{n}": np.array(p.numpy()) for n, p in linear_2.named_parameters()}
 
 
+@probe("optimizer/tensor_betas_changing")
+def _tensor_betas_changing(paddle):
+    """Adam and AdamW with Tensor betas whose values change between steps, and the beta_pow
+    accumulators of their state_dicts: Paddle starts those at 0.9 / 0.999 and multiplies in each step's value."""
+    out = {}
+    for kind in ("Adam", "AdamW"):
+        linear_1, linear_2, a = _two_linears(paddle, 23)
+        beta1 = paddle.to_tensor([0.8], dtype="float32")
+        beta2 = paddle.to_tensor([0.95], dtype="float32")
+        opt = getattr(paddle.optimizer, kind)(learning_rate=0.05, beta1=beta1, beta2=beta2,
+                                              parameters=[*linear_1.parameters(), *linear_2.parameters()])
+        for step in range(4):
+            out_ = linear_2(linear_1(a))
+            paddle.mean(out_ * out_).backward()
+            opt.step()
+            opt.clear_grad()
+            beta1.set_value(np.array([0.8 - 0.1 * (step + 1)], dtype="float32"))
+            beta2.set_value(np.array([0.95 + 0.01 * (step + 1)], dtype="float32"))
+        for n, p in [*linear_1.named_parameters(), *linear_2.named_parameters()]:
+            out[f"{kind}/{n}/{list(p.shape)}"] = np.array(p.numpy())
+        state = opt.state_dict()
+        for acc in ("beta1_pow_acc", "beta2_pow_acc"):
+            out[f"{kind}/{acc}"] = np.array([float(np.asarray(v.numpy()).ravel()[0]) for k, v in state.items()
+                                             if acc in k], dtype="float32")
+    return out
+
+
 @probe("optimizer/adam_group_betas")
 def _adam_groups(paddle):
     """test_adam_op.py TestAdamOpV2Group's parameter groups, with numbers."""

@@ -11,12 +11,7 @@ from probes import PROBES, TOLERANCE
 
 import lasandbox as paddle
 
-GAPS = {
-    # Paddle 3.3.1 starts the beta1_pow / beta2_pow accumulators at 0.9 / 0.999 (not at the betas) when
-    # beta1 / beta2 are Tensors (adam.py _add_moments_pows), so its bias correction differs from step 1 on;
-    # lasandbox reads Tensor betas at every step but corrects with powers of their values.
-    "optimizer/adam_tensor_betas": "optimizer-side: Tensor betas' power accumulators start at 0.9 / 0.999 in Paddle",
-}
+GAPS: dict = {}  # probe name -> why lasandbox differs (strict xfail); none at present
 
 
 @pytest.mark.parametrize("name", [

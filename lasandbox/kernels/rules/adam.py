@@ -27,12 +27,12 @@ def update(param, grad, m, v, lr_t, beta1, one_minus_beta1, beta2, one_minus_bet
 
 def constants(h, lr, step):
     f = hm.f32
-    sqrt_bias_correction2 = hm.sqrt(hm.one_minus(hm.power(h.beta2, step)))
+    sqrt_bias_correction2 = hm.sqrt(hm.one_minus(h.power("beta2", step)))
     if h.decoupled:
         l2, decay_keep = 0.0, hm.one_minus(f(lr) * f(h.weight_decay))
     else:
         l2, decay_keep = h.weight_decay, 1.0
-    return {"lr_t": f(lr) * (sqrt_bias_correction2 / hm.one_minus(hm.power(h.beta1, step))),
+    return {"lr_t": f(lr) * (sqrt_bias_correction2 / hm.one_minus(h.power("beta1", step))),
             "beta1": h.beta1, "one_minus_beta1": hm.one_minus(h.beta1), "beta2": h.beta2,
             "one_minus_beta2": hm.one_minus(h.beta2), "eps_hat": f(h.eps) * sqrt_bias_correction2,
             "l2": l2, "decay_keep": decay_keep}
@@ -58,6 +58,6 @@ RULE = Rule(
     examples=({}, {"beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "weight_decay": 0.01},
               {"beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "weight_decay": 0.01, "decoupled": True}),
     torch={"optimizer": "Adam", "kwargs": {}, "state": {"m": "exp_avg", "v": "exp_avg_sq"}},
-    paddle_accumulators=("moment1", "moment2", power_counter("beta1_pow_acc", "beta1", offset=1),
-                         power_counter("beta2_pow_acc", "beta2", offset=1)),
+    paddle_accumulators=("moment1", "moment2", power_counter("beta1_pow_acc", "beta1", offset=1, tensor_start=0.9),
+                         power_counter("beta2_pow_acc", "beta2", offset=1, tensor_start=0.999)),
 )
