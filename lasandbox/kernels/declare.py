@@ -9,6 +9,9 @@ A rule module (``lasandbox/kernels/rules/<name>.py``) builds one ``Rule``:
 * ``constants(h, lr, step)``: the host-side scalars of one step (bias
   corrections, ``1 - beta``, ...), computed in float64 from the checked
   hyperparameters ``h`` (attribute access), returned as a dict by name;
+  ``h.power("beta1", step)`` is a power as Paddle's float32 accumulator holds
+  it (a running product when the rule's ``power_counter`` has ``tensor_start``
+  and the hyperparameter was given as a Tensor);
 * ``passes``: what runs over the elements. Most rules are one ``Pass``: a
   plain function of one element whose argument names say what it reads
   (``param``, ``grad``, state names, then scalar names) and which returns the
