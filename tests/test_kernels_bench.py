@@ -80,10 +80,12 @@ def test_side_measurements_run_at_toy_sizes():
     crossover, table = bench_extras.serial_parallel_crossover(exponents=[10], rounds=1)
     assert set(crossover) == {"adam", "sgd", "sync"} and 10 in table
     check = bench_extras.nonfinite_check_cost(size=5_000, rounds=1)
-    assert set(check) == {"step", "check", "check+step"} and min(check.values()) > 0
+    assert set(check) == {"step", "check", "check+step", "size"} and min(check.values()) > 0
     lines = bench.target_lines([], {"many_tensors": many, "small_arrays": small, "crossover": crossover,
                                     "nonfinite": check})
     assert any("gradient check before an adam step" in line for line in lines)
+    floor = next(line for line in lines if "a separate read costs" in line)
+    assert "(4 vs 28 bytes per element)" in floor and "costs 14% of the step at equal rates" in floor
     assert any("per-tensor loop of the numpy backend" in line for line in lines)
     assert any("lasandbox.optimizer.Adam(backend='cpu').step()" in line for line in lines)
 

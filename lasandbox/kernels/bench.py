@@ -28,6 +28,7 @@ import numpy as np
 
 from lasandbox.kernels import api, bench_extras, bench_gpu, bench_plot
 from lasandbox.kernels.bench_cases import (
+    REFERENCE,
     STREAM_BYTES,
     Buffers,
     CacheCleaner,
@@ -40,6 +41,7 @@ from lasandbox.kernels.bench_cases import (
     time_round_robin,
     torch_cases,
 )
+from lasandbox.kernels.declare import ITEMSIZE
 from lasandbox.utils.progress import progress
 
 DEFAULT_SIZES = tuple(range(10, 27))
@@ -232,6 +234,7 @@ def target_lines(rows, extras):
                      f"+{check['check+step'] / check['step'] - 1:.1%} ({check['check'] * 1e3:.2f} ms check, "
                      f"{check['step'] * 1e3:.2f} ms step; target <= +10% when enabled, 0% when 'propagate', "
                      f"where no check runs)")
+        lines.append(_check_floor_line(check))
     lines += _startup_lines(extras.get("startup"))
     crossover = extras.get("crossover")
     if crossover:
@@ -245,6 +248,16 @@ def target_lines(rows, extras):
 def _label_order(label):
     labels = kernel_labels()
     return labels.index(label) if label in labels else len(labels)
+
+
+def _check_floor_line(check):
+    """What bounds the check's cost: it must read every gradient before the step writes anything, so
+    it is a pass of its own; at the rates measured here, that read alone costs this much of the step."""
+    read, moved = ITEMSIZE * check["size"], kernel_bytes(REFERENCE) * check["size"]  # float32 gradients
+    read_rate, step_rate = read / check["check"] / 1e9, moved / check["step"] / 1e9
+    return (f"  the check reads {read_rate:.1f} GB/s, the step moves {step_rate:.1f} GB/s ({read // check['size']} "
+            f"vs {moved // check['size']} bytes per element): a separate read costs {read / moved:.0%} of the step "
+            f"at equal rates, {(read / read_rate) / (moved / step_rate):.0%} at these")
 
 
 def _segmented(label):

@@ -144,7 +144,7 @@ def small_arrays(size=1000, rounds=30, kernels=None):
 
 def nonfinite_check_cost(size=2**24, rounds=10):
     """Seconds of an Adam step alone, of the gradient check ``nonfinite="raise"|"skip"`` runs before it,
-    and of both, round-robin from a cleaned cache (``{"step", "check", "check+step"}``)."""
+    and of both, round-robin from a cleaned cache (``{"step", "check", "check+step"}``), and ``size``."""
     from lasandbox.kernels.bench_cases import CacheCleaner
     from lasandbox.kernels.finite import first_nonfinite
 
@@ -153,7 +153,7 @@ def nonfinite_check_cost(size=2**24, rounds=10):
     cases = [Case(REFERENCE, "step", step), Case(REFERENCE, "check", lambda: first_nonfinite(b.grad, "cpu")),
              Case(REFERENCE, "check+step", lambda: (first_nonfinite(b.grad, "cpu"), step()))]
     time_round_robin(cases, rounds, 1, clean_cache=CacheCleaner())
-    return {case.backend: case.best for case in cases}
+    return {case.backend: case.best for case in cases} | {"size": size}
 
 
 CROSSOVER_KERNELS = (REFERENCE, "sgd", SYNC)
