@@ -18,7 +18,10 @@ from lasandbox.nn.functional_conv import pad_spatial
 
 # (x shape, weight shape, stride, pads (top, bottom, left, right), dilation, groups)
 GEOMETRIES = [
-    ((2, 4, 7, 6), (6, 4, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),  # flat layout
+    ((2, 4, 7, 6), (6, 4, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),  # tight layout ('same': Wo == W)
+    ((2, 4, 6, 5), (4, 2, 3, 3), (1, 1), (2, 0, 0, 4), (1, 2), 2),  # tight, asymmetric, dilated, groups
+    ((2, 3, 4, 2), (5, 3, 5, 5), (1, 1), (2, 2, 4, 0), (1, 1), 1),  # tight, left padding beyond the width
+    ((2, 4, 7, 6), (6, 4, 3, 3), (1, 1), (1, 1, 0, 0), (1, 1), 1),  # flat layout
     ((3, 4, 9, 7), (4, 2, 3, 3), (1, 1), (0, 2, 1, 3), (2, 3), 2),  # flat, asymmetric, dilated, groups
     ((2, 4, 9, 8), (6, 2, 3, 3), (2, 1), (0, 2, 1, 0), (2, 1), 2),  # strided layout
     ((3, 4, 5, 5), (4, 1, 2, 2), (2, 2), (1, 1, 1, 1), (1, 1), 4),  # depthwise, stride 2
@@ -54,6 +57,14 @@ def test_conv_kernels_match_the_numpy_reference(spec, dtype, monkeypatch):
     for name, ours, theirs in zip(("dx", "dweight", "dbias"), got, expected, strict=True):
         assert ours.dtype == dtype, name
         np.testing.assert_allclose(ours, theirs, err_msg=name, **tol)
+
+
+@pytest.mark.parametrize("index, layout", [(0, "tight"), (1, "tight"), (2, "tight"), (3, "flat"), (5, "strided"),
+                                           (8, "tight")])
+def test_each_geometry_runs_the_layout_it_is_listed_for(index, layout):
+    x_shape, w_shape, stride, pads, dilation, groups = GEOMETRIES[index]
+    plan = conv_compute._Plan(x_shape, w_shape, _geometry(x_shape, w_shape, stride, pads, dilation), groups, 4)
+    assert (plan.tight, plan.flat) == (layout == "tight", layout == "flat")
 
 
 def test_conv_backward_skips_what_is_not_needed():

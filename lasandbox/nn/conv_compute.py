@@ -2,7 +2,7 @@
 
 ``conv_forward`` and ``conv_backward`` take ``[N, C, H, W]`` arrays and a
 ``conv_args.Geometry``; the autograd op (``functional_conv``) wraps them.
-The layout (flat for stride 1, strided otherwise), the chunk size and the
+The layout (tight or flat for stride 1, strided otherwise), the chunk size and the
 threads that run the chunks (``_over_chunks``) are chosen here; see
 ``conv_kernels`` for what each means and why.
 """
@@ -51,15 +51,24 @@ class _Plan:
         self.groups = groups
         self.geom = geom
         self.rows = c * geom.kernel[0] * geom.kernel[1]
-        self.flat = geom.stride == (1, 1)
         top, bottom, left, right = geom.pads
+        (_, kw), (_, dw) = geom.kernel, geom.dilation
+        # Layout: tight when the output rows are as wide as the input's (stride 1, left + right padding =
+        # the kernel's extent - 1: 'same'), flat for other stride-1 convolutions, strided otherwise.
+        self.tight = geom.stride == (1, 1) and left + right == (kw - 1) * dw
+        self.flat = geom.stride == (1, 1) and not self.tight
         self.hp, self.wp = h + top + bottom, w + left + right
         ho, wo = geom.out_size
         self.row_width = self.wp if self.flat else wo
         self.span = ho * self.row_width
         per_sample = max(1, self.rows * self.span * itemsize)
-        # Within the byte budget, and at least one chunk per thread when there are enough samples.
+        # Within the byte budget, and at least one chunk per thread when there are enough samples; then as
+        # many chunks per thread, of equal sizes (64 samples in chunks of 9 gave one thread 36 and the other 28).
         size = int(max(1, min(n, CHUNK_BYTES // per_sample, -(-n // threads))))
+        count = -(-n // size)
+        if count >= threads:
+            count = -(-count // threads) * threads
+        size = max(1, -(-n // count))
         self.chunks = [(n0, min(n, n0 + size)) for n0 in range(0, n, size)]
         per_out, per_in = self.c_out // groups, self.rows // groups
         self.group_slices = [(slice(g * per_out, (g + 1) * per_out), slice(g * per_in, (g + 1) * per_in))
@@ -71,7 +80,15 @@ class _Plan:
         col = _matrix("col", self.rows, (n1 - n0) * self.span, x.dtype)
         (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
         top, _, left, _ = g.pads
-        if self.flat:
+        if self.tight:
+            _, _, _, right = g.pads
+            w = x.shape[3]
+            padded = _buffer("padded", left + (n1 - n0) * x.shape[1] * self.hp * w + right, x.dtype)
+            # Planes of Hp x W (rows padded, not columns) after `left` leading zeros: pad_planes with no
+            # column padding, shifted by `left`.
+            kernels.pad_planes(x, n0, n1, top, left, self.hp, w, padded)
+            kernels.im2col_tight(padded, x.shape[1], self.hp, w, kh, kw, dh, dw, g.out_size[0], left, col)
+        elif self.flat:
             tail = (kw - 1) * dw
             padded = _buffer("padded", (n1 - n0) * x.shape[1] * self.hp * self.wp + tail, x.dtype)
             kernels.pad_planes(x, n0, n1, top, left, self.hp, self.wp, padded)
@@ -85,7 +102,11 @@ class _Plan:
         g = self.geom
         (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
         top, _, left, _ = g.pads
-        if self.flat:
+        if self.tight:
+            w = dx.shape[3]
+            plane = _buffer("plane", left + self.hp * w + g.pads[3], dx.dtype)  # left + Hp*W + right
+            kernels.col2im_tight(dcol, self.hp, w, kh, kw, dh, dw, g.out_size[0], top, left, n0, dx, plane)
+        elif self.flat:
             plane = _buffer("plane", self.hp * self.wp, dx.dtype)
             kernels.col2im_flat(dcol, self.hp, self.wp, kh, kw, dh, dw, *g.out_size, top, left, n0, dx, plane)
         else:
