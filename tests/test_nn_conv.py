@@ -67,6 +67,30 @@ def test_each_geometry_runs_the_layout_it_is_listed_for(index, layout):
     assert (plan.tight, plan.flat) == (layout == "tight", layout == "flat")
 
 
+def test_an_empty_batch_convolves_to_an_empty_batch_with_zero_weight_gradients():
+    x = Tensor(np.zeros((0, 2, 5, 5), np.float32), stop_gradient=False)
+    w = Tensor(np.ones((3, 2, 3, 3), np.float32), stop_gradient=False)
+    y = F.conv2d(x, w, padding=1)
+    assert y.shape == [0, 3, 5, 5]
+    y.sum().backward()
+    assert w.grad.shape == [3, 2, 3, 3] and not w.grad.numpy().any()
+
+
+@pytest.mark.parametrize("n, budget", [(9, 4), (64, 9), (64, 28), (3, 1), (70, 5), (1, 8)])
+def test_chunks_share_the_samples_evenly_between_threads(n, budget, monkeypatch):
+    geom = conv_args.make_geometry("conv2d", (5, 5), (3, 3), (1, 1), (1, 1), ("explicit", (1, 1, 1, 1)),
+                                   input_shape=(n, 1, 5, 5))
+    monkeypatch.setattr(conv_compute, "CHUNK_BYTES", 9 * 25 * 4 * budget)  # `budget` samples of columns
+    plan = conv_compute._Plan((n, 1, 5, 5), (1, 1, 3, 3), geom, 1, 4, threads=2)
+    sizes = [hi - lo for lo, hi in plan.chunks]
+    assert plan.chunks[0][0] == 0 and plan.chunks[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(plan.chunks[:-1], plan.chunks[1:], strict=True))
+    assert max(sizes) <= budget and max(sizes) - min(sizes) <= 1
+    if len(sizes) >= 2:  # as many chunks per thread, unless there are fewer samples than that takes
+        assert len(sizes) % 2 == 0 or len(sizes) == n
+        assert abs(sum(sizes[0::2]) - sum(sizes[1::2])) <= max(sizes)
+
+
 def test_conv_backward_skips_what_is_not_needed():
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))

@@ -134,6 +134,35 @@ def test_a_parameter_without_gradient_keeps_its_own_running_product():
                       float(np.float32(np.float32(0.9) * np.float32(0.5)))]
 
 
+@pytest.mark.parametrize("stored", [np.array([0.5, 0.5], "float32"), np.array([1.0], "float32"),
+                                    np.array([np.nan], "float32")], ids=["two values", "one", "nan"])
+def test_a_bad_running_power_in_a_state_dict_is_refused_before_anything_changes(stored):
+    w = _param([1.0, 2.0])
+    opt, _, _ = _tensor_beta_adam([w])
+    _sgd_step(w, opt, [1.0, -2.0])
+    before = opt.state_dict()
+    state = dict(before)
+    key = next(k for k in state if "beta1_pow_acc" in k)
+    state[key] = paddle.to_tensor(stored)
+    with pytest.raises(ValueError, match="beta1_pow_acc"):
+        opt.set_state_dict(state)
+    after = opt.state_dict()
+    assert all(np.array_equal(after[k].numpy(), before[k].numpy(), equal_nan=True) for k in before)
+
+
+def test_a_refused_scheduler_state_leaves_the_optimizer_as_it_was():
+    w = _param([1.0, 2.0])
+    opt = paddle.optimizer.Adam(learning_rate=paddle.optimizer.lr.StepDecay(0.1, step_size=1), parameters=[w])
+    _sgd_step(w, opt, [1.0, -2.0])
+    saved = opt.state_dict()
+    _sgd_step(w, opt, [1.0, -2.0])
+    before = {k: np.array(v.numpy()) for k, v in opt.state_dict().items() if k != "LR_Scheduler"}
+    with pytest.raises(KeyError, match="scheduler state_dict is missing"):
+        opt.set_state_dict(dict(saved, LR_Scheduler={}))
+    after = {k: np.array(v.numpy()) for k, v in opt.state_dict().items() if k != "LR_Scheduler"}
+    assert all(np.array_equal(after[k], before[k]) for k in before)
+
+
 def test_tensor_hyperparameters_must_hold_one_value():
     w = _param([0.0])
     with pytest.raises(ValueError, match="one value"):

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lasandbox.kernels import checks
+from lasandbox.kernels import checks, hostmath
 from lasandbox.utils.validation import check_int
 
 PARAM, GRAD = "param", "grad"
@@ -348,8 +348,6 @@ class HyperValues:
     def power(self, name, t):
         """``name``'s value to the power ``t`` in float32 as Paddle accumulates it, or, where the
         optimizer keeps a running product for it (a Tensor hyperparameter), that product."""
-        from lasandbox.kernels import hostmath
-
         if name in self._powers:
             return self._powers[name]
         return hostmath.power(self._values[name], t)

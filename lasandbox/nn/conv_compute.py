@@ -63,13 +63,13 @@ class _Plan:
         self.span = ho * self.row_width
         per_sample = max(1, self.rows * self.span * itemsize)
         # Within the byte budget, and at least one chunk per thread when there are enough samples; then as
-        # many chunks per thread, of equal sizes (64 samples in chunks of 9 gave one thread 36 and the other 28).
+        # many chunks per thread, of sizes within one sample of each other (64 samples in chunks of 9 had
+        # given one thread 36 and the other 28).
         size = int(max(1, min(n, CHUNK_BYTES // per_sample, -(-n // threads))))
         count = -(-n // size)
         if count >= threads:
-            count = -(-count // threads) * threads
-        size = max(1, -(-n // count))
-        self.chunks = [(n0, min(n, n0 + size)) for n0 in range(0, n, size)]
+            count = min(n, -(-count // threads) * threads)
+        self.chunks = [(n * k // count, n * (k + 1) // count) for k in range(count)]
         per_out, per_in = self.c_out // groups, self.rows // groups
         self.group_slices = [(slice(g * per_out, (g + 1) * per_out), slice(g * per_in, (g + 1) * per_in))
                              for g in range(groups)]

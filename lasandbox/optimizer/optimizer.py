@@ -55,9 +55,11 @@ def _kernels():
 class ParamGroup:
     """A run of parameters in the flat buffer sharing a learning-rate scale and hyperparameters."""
 
-    def __init__(self, indices, start, stop, lr_scale, hypers, grad_l2=0.0):
+    def __init__(self, indices, start, stop, lr_scale, hypers, grad_l2=0.0, live=()):
         self.indices, self.start, self.stop = indices, start, stop
         self.lr_scale, self.hypers = lr_scale, hypers
+        # The optimizer's Tensor hyperparameters this group reads at every step (those it does not set itself).
+        self.live = tuple(live)
         # A ParamAttr regularizer on a rule whose weight decay is decoupled: Paddle adds it to the gradient.
         self.grad_l2 = grad_l2
 
@@ -117,8 +119,9 @@ class Optimizer:
         for spec in groups_spec:
             n = len(spec["params"])
             start, stop = int(self._space.offsets[index]), int(self._space.offsets[index + n])
+            live = [name for name in self._live_hypers if name not in spec["set_by_group"]]
             self._groups.append(ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
-                                           spec["hypers"], spec["grad_l2"]))
+                                           spec["hypers"], spec["grad_l2"], live))
             index += n
         self._claim_group_learning_rates(lr_claims)
         self._state = {}
@@ -176,12 +179,14 @@ class Optimizer:
         return hypers, live
 
     def _hypers_now(self, group):
-        """The group's hyperparameters at this step (Tensor-valued ones read now)."""
-        if not self._live_hypers:
+        """The group's hyperparameters at this step (the optimizer's Tensor-valued ones read now, unless the
+        group sets its own value: Paddle's ``_update_param_group`` lets the group's float win)."""
+        if not group.live:
             return group.hypers
         now = dict(group.hypers)
-        for name, tensor in self._live_hypers.items():
-            now[name] = self.rule.hyper(name).check(float(tensor._value.reshape(-1)[0]), naming="paddle")
+        for name in group.live:
+            now[name] = self.rule.hyper(name).check(float(self._live_hypers[name]._value.reshape(-1)[0]),
+                                                    naming="paddle")
         return now
 
     @staticmethod
@@ -235,7 +240,7 @@ class Optimizer:
                     seen.add(id(p))
                     params.append(p)
             lr_scale = check_real(f"parameters[{g}]['learning_rate']", group.get("learning_rate", 1.0), low=0.0)
-            group_hypers = dict(hypers)
+            group_hypers, set_by_group = dict(hypers), set()
             copies = {s.copies for s in self.rule.state if s.copies}
             for key, value in group.items():
                 if key in ("params", "learning_rate", "weight_decay"):
@@ -249,6 +254,7 @@ class Optimizer:
                                      f"{', '.join(sorted(by_paddle_name))}")
                 hyper = self.rule.hyper(by_paddle_name[key])
                 group_hypers[hyper.name] = hyper.check(value, naming="paddle")
+                set_by_group.add(hyper.name)
             if self.weight_decay_hyper is not None:
                 decay = default_decay if "weight_decay" not in group else self._decay(
                     f"parameters[{g}]['weight_decay']", group["weight_decay"], hypers)
@@ -258,9 +264,10 @@ class Optimizer:
             # Paddle: with parameter groups, the group's learning_rate (default 1.0) is each parameter's scale
             # (it overwrites ParamAttr's, see _claim_group_learning_rates) and the group's weight decay its
             # regularizer (but AdamW keeps ParamAttr's); a plain list keeps ParamAttr's settings.
-            specs += self._split_by_parameter_attrs(
-                g, params, lr_scale, group_hypers, own_scales=not grouped,
-                own_regularizers=not grouped or self.groups_keep_param_regularizer)
+            for spec in self._split_by_parameter_attrs(
+                    g, params, lr_scale, group_hypers, own_scales=not grouped,
+                    own_regularizers=not grouped or self.groups_keep_param_regularizer):
+                specs.append(spec | {"set_by_group": frozenset(set_by_group)})
             if grouped:
                 claims.append((params, lr_scale))
         return specs, claims
@@ -421,17 +428,18 @@ class Optimizer:
             counts = self._step_counts[members]
             # The whole group in one call: all of it steps, and the counts (and running powers) agree or do
             # not matter.
+            running = self._running_of(group)
             if len(members) == len(group.indices) and (not self.rule.uses_step or counts.min() == counts.max()) \
-                    and all(p[members].min() == p[members].max() for p in self._running_powers.values()):
-                spans = [(group.start, group.stop, int(counts[0]) + 1, self._powers_of(members[0]))]
+                    and all(r[members].min() == r[members].max() for r in running.values()):
+                spans = [(group.start, group.stop, int(counts[0]) + 1, self._powers_of(members[0], group))]
             else:
-                spans = self._merged_spans(members)
+                spans = self._merged_spans(members, group)
             hypers = self._hypers_now(group)
             for start, stop, step, powers in spans:
                 self._run_span(impl, group, hypers, start, stop, lr * group.lr_scale, step, powers, epilogues)
             self._step_counts[members] += 1
-            for name, running in self._running_powers.items():  # Paddle: beta_pow_out = beta_pow * beta
-                running[members] = running[members] * np.float32(hypers[name])
+            for name, products in running.items():  # Paddle: beta_pow_out = beta_pow * beta
+                products[members] = products[members] * np.float32(hypers[name])
         if self._mirror:
             self._mirror.download_params()
         return True
@@ -447,9 +455,17 @@ class Optimizer:
                     p = self._space.params[i]
                     p._grad += np.float32(group.grad_l2) * p._value
 
-    def _powers_of(self, index):
-        """The running powers parameter ``index``'s next step uses, by hyperparameter name (see __init__)."""
-        return {name: float(running[index]) for name, running in self._running_powers.items()}
+    def _running_of(self, group):
+        """The running powers (see __init__) of the Tensor hyperparameters ``group`` reads, by name."""
+        if not self._running_powers:
+            return {}
+        return {name: products for name, products in self._running_powers.items() if name in group.live}
+
+    def _powers_of(self, index, group):
+        """The running powers parameter ``index`` (of ``group``) uses at its next step, by hyperparameter name."""
+        if not self._running_powers:
+            return {}
+        return {name: float(products[index]) for name, products in self._running_of(group).items()}
 
     def _run_span(self, impl, group, hypers, start, stop, lr, step, powers, epilogues):
         arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}
@@ -486,7 +502,7 @@ class Optimizer:
             self._tables[key] = _kernels().api.loops.ChunkTable(inside)
         return self._tables[key]
 
-    def _merged_spans(self, members):
+    def _merged_spans(self, members, group):
         """``(start, stop, step, powers)`` per kernel call when only some parameters step, or their counts
         (or running powers) differ.
 
@@ -497,7 +513,7 @@ class Optimizer:
         spans, previous = [], None
         for i in members:
             start, stop = self._space.range_of(i)
-            step, powers = int(self._step_counts[i]) + 1, self._powers_of(i)
+            step, powers = int(self._step_counts[i]) + 1, self._powers_of(i, group)
             if previous == i - 1 and (spans[-1][2] == step or not self.rule.uses_step) and spans[-1][3] == powers:
                 spans[-1] = (spans[-1][0], stop, *spans[-1][2:])
             else:
@@ -639,6 +655,9 @@ class Optimizer:
             powers = {}
         else:
             buffers, counts, powers = paddle_state.parse(self, state_dict)
+        if paddle_state.LR_SCHEDULER in state_dict and isinstance(self._learning_rate, LRScheduler):
+            # First: the scheduler checks its keys before it sets any, and a refusal leaves the optimizer as it was.
+            self._learning_rate.set_state_dict(state_dict[paddle_state.LR_SCHEDULER])
         for name, array in buffers.items():
             self._state[name][...] = array
             if self._mirror:
@@ -646,8 +665,6 @@ class Optimizer:
         self._step_counts[...] = counts
         for name, running in powers.items():
             self._running_powers[name][...] = running
-        if paddle_state.LR_SCHEDULER in state_dict and isinstance(self._learning_rate, LRScheduler):
-            self._learning_rate.set_state_dict(state_dict[paddle_state.LR_SCHEDULER])
 
     def _parse_flat(self, state_dict):
         missing = [k for k in self.state_names if k not in state_dict]

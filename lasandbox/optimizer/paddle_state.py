@@ -60,7 +60,7 @@ def _value_of(accumulator, optimizer, i, group, count):
         if accumulator.copies:
             return buffer[:, start:stop].reshape((buffer.shape[0], *param.shape)).copy()
         return buffer[start:stop].reshape(param.shape).copy()
-    value = accumulator.value(declare.HyperValues(group.hypers, optimizer._powers_of(i)), count)
+    value = accumulator.value(declare.HyperValues(group.hypers, optimizer._powers_of(i, group)), count)
     shape = param.shape if accumulator.shape == "param" else (1,)
     return np.full(shape, value, dtype=np.dtype(accumulator.dtype))
 
@@ -125,8 +125,8 @@ def parse(optimizer, state_dict):
                     target[:, start:stop] = value.reshape(target.shape[0], -1)
                 else:
                     target[start:stop] = value.ravel()
-            elif accumulator.hyper in powers:  # a running product (a Tensor hyperparameter): kept as stored
-                powers[accumulator.hyper][i] = np.float32(value.ravel()[0])
+            elif accumulator.hyper in powers and accumulator.hyper in groups[i].live:
+                powers[accumulator.hyper][i] = _running_power_from(value, key)  # a Tensor's: kept as stored
             elif count is None:
                 count = _count_from(accumulator, declare.HyperValues(groups[i].hypers), value, key)
         counts[i] = count if count is not None else max(1, counts[i])
@@ -152,6 +152,17 @@ def _names_in_file(optimizer, keys, prefix):
     if len(ordered) != len(params):
         return own  # nothing matches: parse() reports the unknown entries
     return ordered
+
+
+def _running_power_from(value, key):
+    """A Tensor hyperparameter's power accumulator as stored: one float32 in [0, 1) (1 would make the
+    next bias correction divide by zero)."""
+    if value.size != 1:
+        raise ValueError(f"state_dict[{key!r}] has shape {list(value.shape)}; a power accumulator holds one value")
+    power = np.float32(value.ravel()[0])
+    if not (0 <= power < 1):
+        raise ValueError(f"state_dict[{key!r}] = {power!r}: a power of betas in [0, 1) lies in [0, 1)")
+    return power
 
 
 def _count_from(counter, hypers, value, key):

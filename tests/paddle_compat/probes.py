@@ -437,6 +437,33 @@ def _tensor_betas_changing(paddle):
     return out
 
 
+@probe("optimizer/tensor_beta_with_group_floats")
+def _tensor_beta_with_group_floats(paddle):
+    """Adam with beta1 a Tensor and one parameter group setting its own float beta1, first or second: the
+    parameters and the beta_pow accumulators after 3 steps."""
+    out = {}
+    for order in ("float_first", "float_second"):
+        linear_1, linear_2, a = _two_linears(paddle, 29)
+        own = {"params": linear_1.parameters(), "beta1": 0.5}
+        default = {"params": linear_2.parameters()}
+        groups = [own, default] if order == "float_first" else [default, own]
+        opt = paddle.optimizer.Adam(learning_rate=0.05, beta1=paddle.to_tensor([0.8], dtype="float32"),
+                                    parameters=groups)
+        for _ in range(3):
+            out_ = linear_2(linear_1(a))
+            paddle.mean(out_ * out_).backward()
+            opt.step()
+            opt.clear_grad()
+        for tag, layer in (("l1", linear_1), ("l2", linear_2)):
+            for n, p in layer.named_parameters():
+                out[f"{order}/{tag}/{n}"] = np.array(p.numpy())
+        state = opt.state_dict()
+        for acc in ("beta1_pow_acc", "beta2_pow_acc"):
+            out[f"{order}/{acc}"] = np.array([float(np.asarray(v.numpy()).ravel()[0]) for k, v in state.items()
+                                              if acc in k], dtype="float32")
+    return out
+
+
 @probe("optimizer/adam_group_betas")
 def _adam_groups(paddle):
     """test_adam_op.py TestAdamOpV2Group's parameter groups, with numbers."""
