@@ -13,7 +13,7 @@ Three column layouts (``R`` above is the length of a row of outputs):
   padding, the common case): ``R = W``; the planes are padded by rows only,
   so tap ``(i, j)`` is again one contiguous run per sample and channel, and
   the few entries of each row whose read wraps into the neighbouring row
-  (``|j*dw - left|`` per row) are zeroed after the copy (in ``dcol`` before
+  (``|j*dw - left|`` per row, at most W) are zeroed after the copy (in ``dcol`` before
   col2im). No output is computed and dropped: against *flat*, 1 - W/Wp fewer
   product columns (7% at 28x28, 13% at 14x14, 22% at 7x7);
 * *flat* (other stride-1 convolutions, any padding and dilation): outputs are laid out on the
@@ -155,7 +155,7 @@ def im2col_tight(padded, channels, hp, w, kh, kw, dh, dw, ho, left, col):
     ``left`` leading zeros: tap ``(i, j)`` of a sample and channel is then one
     contiguous run of ``Ho*W`` values starting ``i*dh*W + j*dw - left`` into the
     plane, except where ``ow - left + j*dw`` leaves the row: those entries read the
-    neighbouring row's end and are zeroed after the copy (``|j*dw - left|`` per row).
+    neighbouring row's end and are zeroed after the copy (``min(|j*dw - left|, W)`` per row).
     """
     span = ho * w
     taps = kh * kw
