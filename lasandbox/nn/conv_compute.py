@@ -80,19 +80,12 @@ class _Plan:
         col = _matrix("col", self.rows, (n1 - n0) * self.span, x.dtype)
         (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
         top, _, left, _ = g.pads
-        if self.tight:
-            _, _, _, right = g.pads
-            w = x.shape[3]
-            padded = _buffer("padded", left + (n1 - n0) * x.shape[1] * self.hp * w + right, x.dtype)
-            # Planes of Hp x W (rows padded, not columns) after `left` leading zeros: pad_planes with no
-            # column padding, shifted by `left`.
-            kernels.pad_planes(x, n0, n1, top, left, self.hp, w, padded)
-            kernels.im2col_tight(padded, x.shape[1], self.hp, w, kh, kw, dh, dw, g.out_size[0], left, col)
-        elif self.flat:
-            tail = (kw - 1) * dw
-            padded = _buffer("padded", (n1 - n0) * x.shape[1] * self.hp * self.wp + tail, x.dtype)
-            kernels.pad_planes(x, n0, n1, top, left, self.hp, self.wp, padded)
-            kernels.im2col_flat(padded, x.shape[1], self.hp, self.wp, kh, kw, dh, dw, g.out_size[0], col)
+        if self.flat or self.tight:
+            row = self.row_width
+            padded = _buffer("padded", (n1 - n0) * x.shape[1] * self.hp * row + (kw - 1) * dw, x.dtype)
+            kernels.pad_planes(x, n0, n1, top, left, self.hp, row, padded)
+            kernels.im2col_runs(padded, x.shape[1], self.hp, row, kh, kw, dh, dw, g.out_size[0], left, self.tight,
+                                col)
         else:
             kernels.im2col_strided(x, n0, n1, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, col)
         return col
@@ -102,13 +95,11 @@ class _Plan:
         g = self.geom
         (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
         top, _, left, _ = g.pads
-        if self.tight:
-            w = dx.shape[3]
-            plane = _buffer("plane", left + self.hp * w + g.pads[3], dx.dtype)  # left + Hp*W + right
-            kernels.col2im_tight(dcol, self.hp, w, kh, kw, dh, dw, g.out_size[0], top, left, n0, dx, plane)
-        elif self.flat:
-            plane = _buffer("plane", self.hp * self.wp, dx.dtype)
-            kernels.col2im_flat(dcol, self.hp, self.wp, kh, kw, dh, dw, *g.out_size, top, left, n0, dx, plane)
+        if self.flat or self.tight:
+            row = self.row_width
+            plane = _buffer("plane", self.hp * row + (kw - 1) * dw, dx.dtype)
+            kernels.col2im_runs(dcol, self.hp, row, kh, kw, dh, dw, *g.out_size, top, left, self.tight, n0, dx,
+                                plane)
         else:
             kernels.col2im_strided(dcol, n0, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, dx)
 

@@ -63,10 +63,11 @@ def _valid_range(size, out_len, stride, offset):
     return lo, min(max(hi, lo), out_len)
 
 
-# ------------------------------------------------------------ flat layout (stride 1)
+# ------------------------------------------------------------ flat and tight layouts (stride 1)
 @njit(**_JIT)
 def pad_planes(x, n0, n1, top, left, hp, wp, padded):
-    """Write ``x[n0:n1]`` framed by zeros into ``padded`` (flat: ``S*C`` planes of ``Hp*Wp``, then a zero tail)."""
+    """Write ``x[n0:n1]`` framed by zeros into ``padded`` (``S*C`` planes of ``Hp*Wp``, then a zero tail;
+    the tight layout passes ``Wp = W``, so each row's ``left`` leading zeros are the previous row's end)."""
     channels, h, w = x.shape[1], x.shape[2], x.shape[3]
     size = hp * wp
     padded[:] = 0
@@ -81,57 +82,6 @@ def pad_planes(x, n0, n1, top, left, hp, wp, padded):
                     dst[q] = row[q]
 
 
-@njit(**_JIT)
-def im2col_flat(padded, channels, hp, wp, kh, kw, dh, dw, ho, col):
-    """``col[c*kh*kw + i*kw + j, n*Ho*Wp + q] = padded[(n*C + c)*Hp*Wp + i*dh*Wp + j*dw + q]`` for ``q < Ho*Wp``.
-
-    A run may go past its plane's end by up to ``(kw - 1)*dw`` values; only
-    dropped outputs read those (the next plane's first values, or the zero
-    tail after the last plane).
-    """
-    span = ho * wp
-    taps = kh * kw
-    n_samples = col.shape[1] // span
-    for c in range(channels):
-        for i in range(kh):
-            for j in range(kw):
-                dst_row = col[c * taps + i * kw + j]
-                for n in range(n_samples):
-                    start = (n * channels + c) * hp * wp + i * dh * wp + j * dw
-                    src = padded[start:start + span]
-                    dst = dst_row[n * span:(n + 1) * span]
-                    for q in range(span):
-                        dst[q] = src[q]
-
-
-@njit(**_JIT)
-def col2im_flat(dcol, hp, wp, kh, kw, dh, dw, ho, wo, top, left, n0, dx, plane):
-    """``dx[n0:n0+S]`` = the adjoint of ``im2col_flat`` (dropped outputs have zero gradient: not added).
-
-    ``plane`` is scratch for one padded plane (``Hp*Wp`` values).
-    """
-    channels, h, w = dx.shape[1], dx.shape[2], dx.shape[3]
-    span = ho * wp
-    length = (ho - 1) * wp + wo  # up to the last kept output, so a run never leaves its plane
-    taps = kh * kw
-    for n in range(dcol.shape[1] // span):
-        for c in range(channels):
-            plane[:] = 0
-            for i in range(kh):
-                for j in range(kw):
-                    src = dcol[c * taps + i * kw + j, n * span:n * span + length]
-                    dst = plane[i * dh * wp + j * dw:i * dh * wp + j * dw + length]
-                    for q in range(length):
-                        dst[q] += src[q]
-            target = dx[n0 + n, c]
-            for r in range(h):
-                row = target[r]
-                src = plane[(top + r) * wp + left:(top + r) * wp + left + w]
-                for q in range(w):
-                    row[q] = src[q]
-
-
-# ------------------------------------------------------------ tight layout (stride 1, Wo == W)
 @njit(inline="always")
 def _zero_outside(run, rows, w, lo, hi):
     """Zero ``run[r*w + q]`` for ``q < lo`` and ``q >= hi`` in each of ``rows`` rows (indexing, not slices:
@@ -147,62 +97,71 @@ def _zero_outside(run, rows, w, lo, hi):
                 run[q] = 0
 
 
-@njit(**_JIT)
-def im2col_tight(padded, channels, hp, w, kh, kw, dh, dw, ho, left, col):
-    """``col[c*kh*kw + i*kw + j, n*Ho*W + oh*W + ow] = x[n, c, oh - top + i*dh, ow - left + j*dw]`` (0 outside).
+@njit(inline="always")
+def _row_wraps(j, dw, left, row):
+    """The outputs ``[lo, hi)`` of a row whose tap-``j`` read stays in the row (tight layout)."""
+    offset = j * dw - left
+    return max(0, -offset), min(row, row - offset)
 
-    ``padded`` holds the planes padded by rows only (``Hp*W`` values each), after
-    ``left`` leading zeros: tap ``(i, j)`` of a sample and channel is then one
-    contiguous run of ``Ho*W`` values starting ``i*dh*W + j*dw - left`` into the
-    plane, except where ``ow - left + j*dw`` leaves the row: those entries read the
-    neighbouring row's end and are zeroed after the copy (``min(|j*dw - left|, W)`` per row).
+
+@njit(**_JIT)
+def im2col_runs(padded, channels, hp, row, kh, kw, dh, dw, ho, left, tight, col):
+    """``col[c*kh*kw + i*kw + j, n*Ho*R + q] = padded[(n*C + c)*Hp*R + i*dh*R + j*dw + q]`` for ``q < Ho*R``
+    (``R = row``: ``Wp`` flat, ``W`` tight).
+
+    Flat: a run may go past its plane's end by up to ``(kw - 1)*dw`` values;
+    only dropped outputs read those (the next plane's first values, or the zero
+    tail after the last plane). Tight (``tight=True``): where ``ow - left + j*dw``
+    leaves the row, the read is the neighbouring row's end, so those entries
+    are zeroed after the copy (``min(|j*dw - left|, W)`` per row).
     """
-    span = ho * w
+    span = ho * row
     taps = kh * kw
     n_samples = col.shape[1] // span
     for c in range(channels):
         for i in range(kh):
             for j in range(kw):
                 dst_row = col[c * taps + i * kw + j]
-                offset = j * dw - left
-                lo, hi = max(0, -offset), min(w, w - offset)  # the outputs whose read stays in the row
+                lo, hi = _row_wraps(j, dw, left, row) if tight else (0, row)
                 for n in range(n_samples):
-                    start = left + (n * channels + c) * hp * w + i * dh * w + offset
+                    start = (n * channels + c) * hp * row + i * dh * row + j * dw
                     src = padded[start:start + span]
                     dst = dst_row[n * span:(n + 1) * span]
                     for q in range(span):
                         dst[q] = src[q]
-                    if lo > 0 or hi < w:
-                        _zero_outside(dst, ho, w, lo, hi)
+                    if lo > 0 or hi < row:
+                        _zero_outside(dst, ho, row, lo, hi)
 
 
 @njit(**_JIT)
-def col2im_tight(dcol, hp, w, kh, kw, dh, dw, ho, top, left, n0, dx, plane):
-    """``dx[n0:n0+S]`` = the adjoint of ``im2col_tight`` (the zeroed entries add nothing; they are zeroed in
-    ``dcol``, a scratch matrix, so the rest are contiguous adds). ``plane``: ``left + Hp*W + right`` values."""
-    channels, h = dx.shape[1], dx.shape[2]
-    span = ho * w
+def col2im_runs(dcol, hp, row, kh, kw, dh, dw, ho, wo, top, left, tight, n0, dx, plane):
+    """``dx[n0:n0+S]`` = the adjoint of ``im2col_runs`` (flat: dropped outputs have zero gradient, not added;
+    tight: the entries im2col zeroed add nothing, so they are zeroed in ``dcol``, a scratch matrix, and
+    the rest are contiguous adds). ``plane``: scratch for one padded plane (``Hp*R`` values, plus
+    ``(kw - 1)*dw`` where a tight run ends past it).
+    """
+    channels, h, w = dx.shape[1], dx.shape[2], dx.shape[3]
+    span = ho * row
+    length = (ho - 1) * row + wo  # up to the last kept output, so a flat run never leaves its plane
     taps = kh * kw
     for n in range(dcol.shape[1] // span):
         for c in range(channels):
             plane[:] = 0
             for i in range(kh):
                 for j in range(kw):
-                    offset = j * dw - left
-                    lo, hi = max(0, -offset), min(w, w - offset)
-                    src = dcol[c * taps + i * kw + j, n * span:(n + 1) * span]
-                    if lo > 0 or hi < w:
-                        _zero_outside(src, ho, w, lo, hi)
-                    start = left + i * dh * w + offset
-                    dst = plane[start:start + span]
-                    for q in range(span):
+                    src = dcol[c * taps + i * kw + j, n * span:n * span + length]
+                    lo, hi = _row_wraps(j, dw, left, row) if tight else (0, row)
+                    if lo > 0 or hi < row:
+                        _zero_outside(src, ho, row, lo, hi)
+                    dst = plane[i * dh * row + j * dw:i * dh * row + j * dw + length]
+                    for q in range(length):
                         dst[q] += src[q]
             target = dx[n0 + n, c]
             for r in range(h):
-                row = target[r]
-                src = plane[left + (top + r) * w:left + (top + r + 1) * w]
+                out_row = target[r]
+                src = plane[(top + r) * row + left:(top + r) * row + left + w]
                 for q in range(w):
-                    row[q] = src[q]
+                    out_row[q] = src[q]
 
 
 # ------------------------------------------------------------ strided layout (any stride)
