@@ -463,8 +463,6 @@ class Optimizer:
 
     def _powers_of(self, index, group):
         """The running powers parameter ``index`` (of ``group``) uses at its next step, by hyperparameter name."""
-        if not self._running_powers:
-            return {}
         return {name: float(products[index]) for name, products in self._running_of(group).items()}
 
     def _run_span(self, impl, group, hypers, start, stop, lr, step, powers, epilogues):

@@ -430,10 +430,7 @@ def _tensor_betas_changing(paddle):
             beta2.set_value(np.array([0.95 + 0.01 * (step + 1)], dtype="float32"))
         for n, p in [*linear_1.named_parameters(), *linear_2.named_parameters()]:
             out[f"{kind}/{n}/{list(p.shape)}"] = np.array(p.numpy())
-        state = opt.state_dict()
-        for acc in ("beta1_pow_acc", "beta2_pow_acc"):
-            out[f"{kind}/{acc}"] = np.array([float(np.asarray(v.numpy()).ravel()[0]) for k, v in state.items()
-                                             if acc in k], dtype="float32")
+        out |= _beta_pows(opt, f"{kind}/")
     return out
 
 
@@ -449,19 +446,17 @@ def _tensor_beta_with_group_floats(paddle):
         groups = [own, default] if order == "float_first" else [default, own]
         opt = paddle.optimizer.Adam(learning_rate=0.05, beta1=paddle.to_tensor([0.8], dtype="float32"),
                                     parameters=groups)
-        for _ in range(3):
-            out_ = linear_2(linear_1(a))
-            paddle.mean(out_ * out_).backward()
-            opt.step()
-            opt.clear_grad()
-        for tag, layer in (("l1", linear_1), ("l2", linear_2)):
-            for n, p in layer.named_parameters():
-                out[f"{order}/{tag}/{n}"] = np.array(p.numpy())
-        state = opt.state_dict()
-        for acc in ("beta1_pow_acc", "beta2_pow_acc"):
-            out[f"{order}/{acc}"] = np.array([float(np.asarray(v.numpy()).ravel()[0]) for k, v in state.items()
-                                              if acc in k], dtype="float32")
+        trained = _train_pair(paddle, opt, linear_1, linear_2, a)
+        out |= {f"{order}/{key}": value for key, value in trained.items()} | _beta_pows(opt, f"{order}/")
     return out
+
+
+def _beta_pows(opt, prefix):
+    """The beta1_pow / beta2_pow accumulators of ``opt``'s state_dict, each in its parameters' order."""
+    state = opt.state_dict()
+    return {f"{prefix}{acc}": np.array([float(np.asarray(v.numpy()).ravel()[0]) for k, v in state.items() if acc in k],
+                                       dtype="float32")
+            for acc in ("beta1_pow_acc", "beta2_pow_acc")}
 
 
 @probe("optimizer/adam_group_betas")
