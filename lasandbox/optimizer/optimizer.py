@@ -29,6 +29,7 @@ from lasandbox.optimizer import paddle_state
 from lasandbox.optimizer.flat import DeviceMirror, FlatSpace
 from lasandbox.optimizer.lr import LRScheduler
 from lasandbox.optimizer.regularizer import weight_decay_coeff
+from lasandbox.optimizer.running_powers import RunningPowers
 from lasandbox.utils.validation import AssertedValueError, check_choice, check_real
 
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
@@ -134,10 +135,7 @@ class Optimizer:
                     state, group.hypers, self._initial_lr() * group.lr_scale)
             self._state[state.paddle] = buffer
         self._step_counts = np.zeros(len(params), dtype=np.int64)
-        # Paddle's power accumulators of Tensor hyperparameters: per parameter, the power its next step
-        # uses (the rule's tensor_start, then times each step's value), not a power of the current value.
-        self._running_powers = {c.hyper: np.full(len(params), c.tensor_start, dtype=np.float32)
-                                for c in self.rule.running_powers if c.hyper in self._live_hypers}
+        self._powers = RunningPowers(self.rule, self._live_hypers, len(params))
         self._backend = "cpu" if backend == "auto" else backend
         self._mirror = DeviceMirror(self._space, _kernels()) if self._backend == "cuda" else None
         self._tables = {}
@@ -428,18 +426,16 @@ class Optimizer:
             counts = self._step_counts[members]
             # The whole group in one call: all of it steps, and the counts (and running powers) agree or do
             # not matter.
-            running = self._running_of(group)
             if len(members) == len(group.indices) and (not self.rule.uses_step or counts.min() == counts.max()) \
-                    and all(r[members].min() == r[members].max() for r in running.values()):
-                spans = [(group.start, group.stop, int(counts[0]) + 1, self._powers_of(members[0], group))]
+                    and all(r[members].min() == r[members].max() for r in self._powers.of(group).values()):
+                spans = [(group.start, group.stop, int(counts[0]) + 1, self._powers.at(members[0], group))]
             else:
                 spans = self._merged_spans(members, group)
             hypers = self._hypers_now(group)
             for start, stop, step, powers in spans:
                 self._run_span(impl, group, hypers, start, stop, lr * group.lr_scale, step, powers, epilogues)
             self._step_counts[members] += 1
-            for name, products in running.items():  # Paddle: beta_pow_out = beta_pow * beta
-                products[members] = products[members] * np.float32(hypers[name])
+            self._powers.advance(group, members, hypers)
         if self._mirror:
             self._mirror.download_params()
         return True
@@ -454,16 +450,6 @@ class Optimizer:
                 if i in chosen:
                     p = self._space.params[i]
                     p._grad += np.float32(group.grad_l2) * p._value
-
-    def _running_of(self, group):
-        """The running powers (see __init__) of the Tensor hyperparameters ``group`` reads, by name."""
-        if not self._running_powers:
-            return {}
-        return {name: products for name, products in self._running_powers.items() if name in group.live}
-
-    def _powers_of(self, index, group):
-        """The running powers parameter ``index`` (of ``group``) uses at its next step, by hyperparameter name."""
-        return {name: float(products[index]) for name, products in self._running_of(group).items()}
 
     def _run_span(self, impl, group, hypers, start, stop, lr, step, powers, epilogues):
         arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}
@@ -511,7 +497,7 @@ class Optimizer:
         spans, previous = [], None
         for i in members:
             start, stop = self._space.range_of(i)
-            step, powers = int(self._step_counts[i]) + 1, self._powers_of(i, group)
+            step, powers = int(self._step_counts[i]) + 1, self._powers.at(i, group)
             if previous == i - 1 and (spans[-1][2] == step or not self.rule.uses_step) and spans[-1][3] == powers:
                 spans[-1] = (spans[-1][0], stop, *spans[-1][2:])
             else:
@@ -661,8 +647,7 @@ class Optimizer:
             if self._mirror:
                 self._mirror.upload_state(name, self._state[name])
         self._step_counts[...] = counts
-        for name, running in powers.items():
-            self._running_powers[name][...] = running
+        self._powers.restore(powers)
 
     def _parse_flat(self, state_dict):
         missing = [k for k in self.state_names if k not in state_dict]

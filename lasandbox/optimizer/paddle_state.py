@@ -60,7 +60,7 @@ def _value_of(accumulator, optimizer, i, group, count):
         if accumulator.copies:
             return buffer[:, start:stop].reshape((buffer.shape[0], *param.shape)).copy()
         return buffer[start:stop].reshape(param.shape).copy()
-    value = accumulator.value(declare.HyperValues(group.hypers, optimizer._powers_of(i, group)), count)
+    value = accumulator.value(declare.HyperValues(group.hypers, optimizer._powers.at(i, group)), count)
     shape = param.shape if accumulator.shape == "param" else (1,)
     return np.full(shape, value, dtype=np.dtype(accumulator.dtype))
 
@@ -90,7 +90,7 @@ def parse(optimizer, state_dict):
     space = optimizer._space
     buffers = {name: optimizer.state_buffer(name).copy() for name in optimizer.state_names}
     counts = optimizer._step_counts.copy()
-    powers = {name: running.copy() for name, running in optimizer._running_powers.items()}
+    powers = optimizer._powers.copies()
     keys = [k for k in state_dict if k != LR_SCHEDULER]
     names = _names_in_file(optimizer, keys, prefix)
     used = set()
