@@ -278,6 +278,7 @@ def test_backends_resolution_and_helpers():
     assert kernels.sgd_step(host, host.copy(), 0.1) is None
     aligned = kernels.aligned_zeros(1001)
     assert aligned.ctypes.data % 64 == 0 and aligned.shape == (1001,) and aligned.dtype == np.float32
+    assert not aligned.any()
     assert kernels.to_host(host) is host
     if CUDA:
         dev = kernels.to_device(np.arange(5, dtype=np.float64))
@@ -285,6 +286,18 @@ def test_backends_resolution_and_helpers():
         np.testing.assert_array_equal(kernels.to_host(dev), np.arange(5, dtype=np.float32))
         with pytest.raises(TypeError):
             kernels.to_device(dev)
+
+
+def test_host_scratch_arrays_are_cache_line_aligned():
+    """A two-pass rule's scratch (Lamb's direction) is stored and re-read every element: aligned like the
+    flat buffers, so its vector accesses do not straddle cache lines."""
+    from lasandbox.kernels import scratch
+    from lasandbox.kernels.rules.lamb import RULE
+
+    for size in (1, 1001, 2**20 + 3):
+        found = scratch.with_scratch(RULE, {"param": np.zeros(size, np.float32)}, scratch.host_scratch)["update"]
+        assert found.ctypes.data % 64 == 0 and found.shape == (size,) and found.dtype == np.float32
+    assert scratch.aligned(np.empty, 5, np.float64).ctypes.data % 64 == 0
 
 
 @gpu

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lasandbox.kernels import checks, cpu_backend, cuda_backend, loops, numpy_backend, rules
+from lasandbox.kernels import checks, cpu_backend, cuda_backend, loops, numpy_backend, rules, scratch
 from lasandbox.kernels.checks import BACKENDS, is_device_array, real, step_count
 from lasandbox.kernels.declare import PARAM, HyperValues, Pass, Rule
 from lasandbox.kernels.epilogues import LOOKAHEAD, lookahead_scalars
@@ -224,16 +224,13 @@ def step_functions() -> dict:
 
 # ------------------------------------------------------------------------------------------- buffers
 def aligned_zeros(size: int) -> np.ndarray:
-    """A zeroed 1-D float32 array whose data starts on a 64-byte (cache-line) boundary.
+    """A zeroed 1-D float32 array whose data starts on a 64-byte (cache-line) boundary (``scratch.aligned``).
 
-    numpy puts large arrays 16 bytes past a page start; the cpu kernels cope
-    (they peel the unaligned head), but aligned flat buffers let every backend,
-    and PyTorch on the same memory, use aligned vector loads from the first element.
+    The cpu kernels cope with unaligned arrays (they peel the unaligned head), but aligned
+    flat buffers let every backend, and PyTorch on the same memory, use aligned vector loads
+    from the first element.
     """
-    size = int(size)
-    padded = np.zeros(size + 16, dtype=np.float32)
-    offset = (-padded.ctypes.data % 64) // 4
-    return padded[offset:offset + size]
+    return scratch.aligned(np.zeros, int(size))
 
 
 def to_device(array):

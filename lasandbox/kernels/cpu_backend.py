@@ -85,7 +85,7 @@ def run(rule, chain, arrays, scalars, table=None, parallel=None):
     serial loop (the benchmark's crossover measurement)."""
     if parallel is None:
         parallel = arrays["param"].size >= SERIAL_THRESHOLD
-    arrays = scratch.with_scratch(rule, arrays, np.empty)
+    arrays = scratch.with_scratch(rule, arrays, scratch.host_scratch)
     if not rule.segmented:
         for spec, serial, parallel_driver in drivers(rule, chain).steps:
             (parallel_driver if parallel else serial)(*[arrays[a] for a in spec.arrays],

@@ -27,7 +27,7 @@ _SILENT = {"over": "ignore", "under": "ignore", "invalid": "ignore", "divide": "
 
 def run(rule, chain, arrays, scalars, table=None):
     """One step of ``rule`` on host arrays (dict by name), the ``chain`` of epilogues on the stored param."""
-    arrays = scratch.with_scratch(rule, arrays, np.empty)
+    arrays = scratch.with_scratch(rule, arrays, scratch.host_scratch)
     with np.errstate(**_SILENT):
         partials = values = None
         if rule.segmented:

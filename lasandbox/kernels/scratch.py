@@ -16,6 +16,21 @@ import numpy as np
 _local = threading.local()
 
 
+def aligned(allocate, size, dtype=np.float32):
+    """A 1-D host array of ``size`` values from ``allocate`` (``np.zeros``/``np.empty``) whose data starts on
+    a 64-byte (cache-line) boundary. numpy places large arrays 16 bytes past one, so every other vector
+    load or store of a cpu kernel would straddle two cache lines."""
+    itemsize = np.dtype(dtype).itemsize
+    padded = allocate(size + 64 // itemsize, dtype=dtype)
+    offset = (-padded.ctypes.data % 64) // itemsize
+    return padded[offset:offset + size]
+
+
+def host_scratch(size, dtype):
+    """``with_scratch``'s allocator for host backends: uninitialised and cache-line aligned."""
+    return aligned(np.empty, size, dtype)
+
+
 def _size(array):
     return array.size if isinstance(array, np.ndarray) else array.shape[0]
 
