@@ -33,7 +33,7 @@ import contextlib
 import numpy as np
 
 from lasandbox.autograd.engine import no_grad
-from lasandbox.optimizer.optimizer import NONFINITE_POLICIES
+from lasandbox.optimizer.nonfinite import NONFINITE_POLICIES
 from lasandbox.optimizer.protocol import is_step_target, missing_methods
 from lasandbox.utils.validation import check_choice, check_int, check_real
 

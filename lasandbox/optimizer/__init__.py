@@ -5,7 +5,8 @@ Every class of ``lasandbox.optimizer.family`` is exported here by its name
 """
 
 from lasandbox.optimizer import lr, registry
-from lasandbox.optimizer.optimizer import NonFiniteGradientWarning, Optimizer
+from lasandbox.optimizer.nonfinite import NonFiniteGradientWarning
+from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.regularizer import L2Decay
 
 _CLASSES = registry.classes()

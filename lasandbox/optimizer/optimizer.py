@@ -25,21 +25,14 @@ import numpy as np
 
 from lasandbox.autograd.engine import no_grad
 from lasandbox.autograd.tensor import Tensor
-from lasandbox.optimizer import paddle_state
+from lasandbox.optimizer import groups, paddle_state
+from lasandbox.optimizer import nonfinite as nonfinite_policy
 from lasandbox.optimizer.flat import DeviceMirror, FlatSpace
 from lasandbox.optimizer.lr import LRScheduler
-from lasandbox.optimizer.regularizer import weight_decay_coeff
 from lasandbox.optimizer.running_powers import RunningPowers
 from lasandbox.utils.validation import AssertedValueError, check_choice, check_real
 
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
-NONFINITE_POLICIES = ("propagate", "raise", "skip")
-
-
-class NonFiniteGradientWarning(UserWarning):
-    """A step was skipped because a gradient held inf or NaN (``nonfinite="skip"``)."""
-
-
 def HyperValues(values):  # noqa: N802 - a class, imported on use
     from lasandbox.kernels.declare import HyperValues as values_class
 
@@ -51,22 +44,6 @@ def _kernels():
     from lasandbox import kernels
 
     return kernels
-
-
-class ParamGroup:
-    """A run of parameters in the flat buffer sharing a learning-rate scale and hyperparameters."""
-
-    def __init__(self, indices, start, stop, lr_scale, hypers, grad_l2=0.0, live=()):
-        self.indices, self.start, self.stop = indices, start, stop
-        self.lr_scale, self.hypers = lr_scale, hypers
-        # The optimizer's Tensor hyperparameters this group reads at every step (those it does not set itself).
-        self.live = tuple(live)
-        # A ParamAttr regularizer on a rule whose weight decay is decoupled: Paddle adds it to the gradient.
-        self.grad_l2 = grad_l2
-
-    @property
-    def weight_decay(self):
-        return self.hypers.get("weight_decay", 0.0)
 
 
 class Optimizer:
@@ -103,14 +80,14 @@ class Optimizer:
         self.rule = _kernels().rules.get(self.rule_name)
         self._validate_lr(learning_rate)
         check_choice("backend", backend, BACKENDS)
-        self.nonfinite = check_choice("nonfinite", nonfinite, NONFINITE_POLICIES)
+        self.nonfinite = check_choice("nonfinite", nonfinite, nonfinite_policy.NONFINITE_POLICIES)
         self.skipped_steps = 0
         hypers, self._live_hypers = self._split_live(dict(hypers or {}))
         hypers = self.rule.check_hypers(hypers, naming="paddle")
-        default_decay = self._decay("weight_decay", weight_decay, hypers)
+        default_decay = groups.decay_value(self, "weight_decay", weight_decay, hypers)
         if backend == "cuda":  # before the parameters move into the flat buffers: a refusal changes nothing
             _kernels().resolve_backend("cuda")
-        groups_spec, lr_claims = self._group_spec(parameters, default_decay, hypers)
+        groups_spec, lr_claims = groups.group_specs(self, parameters, default_decay, hypers)
         self._learning_rate = learning_rate
         self._grad_clip = grad_clip
         self._name = name
@@ -121,10 +98,10 @@ class Optimizer:
             n = len(spec["params"])
             start, stop = int(self._space.offsets[index]), int(self._space.offsets[index + n])
             live = [name for name in self._live_hypers if name not in spec["set_by_group"]]
-            self._groups.append(ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
+            self._groups.append(groups.ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
                                            spec["hypers"], spec["grad_l2"], live))
             index += n
-        self._claim_group_learning_rates(lr_claims)
+        groups.claim_group_learning_rates(lr_claims)
         self._state = {}
         for state in self.rule.state:
             # A ring of copies (of past gradients, say) is one row per copy, each laid out like the parameters.
@@ -202,108 +179,6 @@ class Optimizer:
         lr = self._learning_rate if hasattr(self, "_learning_rate") else None
         return 0.0 if lr is None else (float(lr()) if isinstance(lr, LRScheduler) else float(lr))
 
-    def _decay(self, name, value, hypers):
-        """A ``weight_decay`` argument (float, L2Decay, None) as the rule's decay hyperparameter."""
-        coeff = weight_decay_coeff(name, value)
-        if self.weight_decay_hyper is None:
-            if coeff:
-                raise NotImplementedError(f"{type(self).__name__} takes no {name} (its rule has no weight decay)")
-            return None
-        return coeff if value is not None else hypers.get(self.weight_decay_hyper, 0.0)
-
-    def _group_spec(self, parameters, default_decay, hypers):
-        if parameters is None:
-            raise TypeError("parameters must be given (e.g. parameters=model.parameters()); "
-                            "lasandbox runs eagerly and has no global program to take them from")
-        if isinstance(parameters, Tensor):
-            raise TypeError("parameters must be a list of Tensors or of dicts, not a single Tensor")
-        items = list(parameters)
-        if not items:
-            raise ValueError("parameters is empty: the optimizer would have nothing to update")
-        grouped = all(isinstance(i, dict) for i in items)
-        if not grouped:
-            items = [{"params": items}]
-        by_paddle_name = {h.label("paddle"): h.name for h in self.rule.hypers}
-        seen, specs, claims = set(), [], []
-        for g, group in enumerate(items):
-            if "params" not in group:
-                raise ValueError(f"parameter group {g} has no 'params' key")
-            params = []
-            for p in group["params"]:
-                if not isinstance(p, Tensor):
-                    raise TypeError(f"parameters must be Tensors, got {type(p).__name__} in group {g}")
-                if p.dtype != np.float32:
-                    raise TypeError(f"parameters must be float32 (flat float32 buffers), got {p.dtype}")
-                if id(p) not in seen:  # a parameter listed twice is updated once
-                    seen.add(id(p))
-                    params.append(p)
-            lr_scale = check_real(f"parameters[{g}]['learning_rate']", group.get("learning_rate", 1.0), low=0.0)
-            group_hypers, set_by_group = dict(hypers), set()
-            copies = {s.copies for s in self.rule.state if s.copies}
-            for key, value in group.items():
-                if key in ("params", "learning_rate", "weight_decay"):
-                    continue
-                if by_paddle_name.get(key) in copies:
-                    raise ValueError(f"parameter group {g} sets {key!r}, which sizes the optimizer's state and "
-                                     f"must be the same for every group")
-                if key not in by_paddle_name:
-                    raise ValueError(f"parameter group {g} sets {key!r}, which {type(self).__name__} does not "
-                                     f"take; a group may set learning_rate, weight_decay, "
-                                     f"{', '.join(sorted(by_paddle_name))}")
-                hyper = self.rule.hyper(by_paddle_name[key])
-                group_hypers[hyper.name] = hyper.check(value, naming="paddle")
-                set_by_group.add(hyper.name)
-            if self.weight_decay_hyper is not None:
-                decay = default_decay if "weight_decay" not in group else self._decay(
-                    f"parameters[{g}]['weight_decay']", group["weight_decay"], hypers)
-                group_hypers[self.weight_decay_hyper] = decay
-            elif "weight_decay" in group:
-                self._decay(f"parameters[{g}]['weight_decay']", group["weight_decay"], hypers)
-            # Paddle: with parameter groups, the group's learning_rate (default 1.0) is each parameter's scale
-            # (it overwrites ParamAttr's, see _claim_group_learning_rates) and the group's weight decay its
-            # regularizer (but AdamW keeps ParamAttr's); a plain list keeps ParamAttr's settings.
-            for spec in self._split_by_parameter_attrs(
-                    g, params, lr_scale, group_hypers, own_scales=not grouped,
-                    own_regularizers=not grouped or self.groups_keep_param_regularizer):
-                specs.append(spec | {"set_by_group": frozenset(set_by_group)})
-            if grouped:
-                claims.append((params, lr_scale))
-        return specs, claims
-
-    def _split_by_parameter_attrs(self, g, params, lr_scale, hypers, own_scales, own_regularizers):
-        """Runs of a group's parameters with equal per-parameter settings (``ParamAttr``'s learning-rate
-        scale and regularizer, as Paddle applies them), each its own group in the flat buffer."""
-        runs = []
-        for p in params:
-            scale = 1.0
-            if own_scales:
-                scale = check_real(f"{p.name}.optimize_attr['learning_rate']",
-                                   getattr(p, "optimize_attr", {}).get("learning_rate", 1.0), low=0.0)
-            own, grad_l2 = dict(hypers), 0.0
-            regularizer = getattr(p, "regularizer", None) if own_regularizers else None
-            if regularizer is not None:  # Paddle: a parameter's own regularizer replaces the optimizer's
-                coeff = weight_decay_coeff(f"{p.name}.regularizer", regularizer)
-                if self.decoupled_decay or self.weight_decay_hyper is None:
-                    grad_l2 = coeff
-                else:
-                    own[self.weight_decay_hyper] = coeff
-            key = (lr_scale * scale, grad_l2, tuple(sorted(own.items())))
-            if runs and runs[-1][0] == key:
-                runs[-1][1]["params"].append(p)
-            else:
-                runs.append((key, {"params": [p], "lr_scale": lr_scale * scale, "hypers": own, "grad_l2": grad_l2}))
-        return [spec for _, spec in runs]
-
-    @staticmethod
-    def _claim_group_learning_rates(claims):
-        """Paddle's ``_add_param_group`` writes each group's learning_rate into its parameters'
-        ``optimize_attr``; done likewise (once everything else is checked), so a later optimizer over the
-        same parameters sees what Paddle's would. ``claims``: ``(parameters, scale)`` per group."""
-        for params, scale in claims:
-            for p in params:
-                if hasattr(p, "optimize_attr"):
-                    p.optimize_attr["learning_rate"] = scale
-
     # ----------------------------------------------------------- properties
     @property
     def _parameter_list(self):  # Paddle's attribute name; lasandbox code uses parameters()
@@ -363,43 +238,14 @@ class Optimizer:
 
     def first_nonfinite(self, selection):
         """The first selected parameter whose gradient holds inf or NaN, as ``(index, name)``, or None."""
-        from lasandbox.kernels.finite import first_nonfinite
-
-        backend = "numpy" if self._backend == "numpy" else "cpu"  # gradients live on the host
-        offsets = self._space.offsets
-        for start, stop in self._runs(selection):
-            found = first_nonfinite(self._space.grad_buffer[start:stop], backend)
-            if found >= 0:
-                index = int(np.searchsorted(offsets, start + found, side="right")) - 1
-                return index, self._space.params[index].name or f"param_{index}"
-        return None
-
-    def _runs(self, selection):
-        """``(start, stop)`` of each run of adjacent selected parameters in the flat buffer."""
-        runs = []
-        for i in sorted(selection):
-            start, stop = self._space.range_of(i)
-            if runs and runs[-1][1] == start:
-                runs[-1] = (runs[-1][0], stop)
-            else:
-                runs.append((start, stop))
-        return runs
+        return nonfinite_policy.first_nonfinite(self._space, selection, "numpy" if self._backend == "numpy" else "cpu")
 
     def refuse_nonfinite(self, selection, policy, step):
         """Apply ``policy`` to the selection's gradients: True if the step must not happen (after raising
         or warning as the policy says). Outer loops (LookAhead) use it with their own policy."""
         if policy == "propagate":
             return False
-        bad = self.first_nonfinite(selection)
-        if bad is None:
-            return False
-        index, name = bad
-        if policy == "raise":
-            raise FloatingPointError(f"the gradient of parameter {name} (#{index}) holds inf or NaN at step {step}; "
-                                     f"nothing was updated (nonfinite='raise')")
-        warnings.warn(f"skipped step {step}: the gradient of parameter {name} (#{index}) holds inf or NaN "
-                      f"(nonfinite='skip'; nothing was updated)", NonFiniteGradientWarning, stacklevel=4)
-        return True
+        return nonfinite_policy.refuse(self.first_nonfinite(selection), policy, step)
 
     @no_grad()
     def apply(self, selection, epilogues=()):
@@ -635,7 +481,7 @@ class Optimizer:
         """Restore a ``state_dict()`` (Paddle's layout, or lasandbox's earlier flat one); everything is
         checked before anything is written."""
         if paddle_state.is_legacy(state_dict):
-            buffers, counts = self._parse_flat(state_dict)
+            buffers, counts = paddle_state.parse_legacy(self, state_dict)
             powers = {}
         else:
             buffers, counts, powers = paddle_state.parse(self, state_dict)
@@ -648,21 +494,6 @@ class Optimizer:
                 self._mirror.upload_state(name, self._state[name])
         self._step_counts[...] = counts
         self._powers.restore(powers)
-
-    def _parse_flat(self, state_dict):
-        missing = [k for k in self.state_names if k not in state_dict]
-        if missing:
-            raise KeyError(f"optimizer state_dict is missing {missing}")
-        arrays = {k: np.asarray(getattr(state_dict[k], "_value", state_dict[k])) for k in self.state_names}
-        for name, arr in arrays.items():
-            if arr.shape != self._state[name].shape:
-                raise ValueError(f"state_dict[{name!r}] has shape {list(arr.shape)}, this optimizer's "
-                                 f"{name} has shape {list(self._state[name].shape)}")
-        counts = np.asarray(getattr(state_dict["step_counts"], "_value", state_dict["step_counts"]), dtype=np.int64)
-        if counts.shape != self._step_counts.shape:
-            raise ValueError(f"state_dict['step_counts'] has {counts.size} entries, "
-                             f"this optimizer has {self._step_counts.size} parameters")
-        return arrays, counts
 
     set_dict = set_state_dict
     load_state_dict = set_state_dict

@@ -191,3 +191,20 @@ def _count_from(counter, hypers, value, key):
         raise ValueError(f"state_dict[{key!r}] = {target!r} is no step count's value of this accumulator with "
                          f"these hyperparameters (it was saved with others?)")
     return low
+
+
+def parse_legacy(opt, state_dict):
+    """The state buffers and step counts of lasandbox's earlier flat layout (``is_legacy``), checked."""
+    missing = [k for k in opt.state_names if k not in state_dict]
+    if missing:
+        raise KeyError(f"optimizer state_dict is missing {missing}")
+    arrays = {k: np.asarray(getattr(state_dict[k], "_value", state_dict[k])) for k in opt.state_names}
+    for name, arr in arrays.items():
+        if arr.shape != opt._state[name].shape:
+            raise ValueError(f"state_dict[{name!r}] has shape {list(arr.shape)}, this optimizer's "
+                             f"{name} has shape {list(opt._state[name].shape)}")
+    counts = np.asarray(getattr(state_dict["step_counts"], "_value", state_dict["step_counts"]), dtype=np.int64)
+    if counts.shape != opt._step_counts.shape:
+        raise ValueError(f"state_dict['step_counts'] has {counts.size} entries, "
+                         f"this optimizer has {opt._step_counts.size} parameters")
+    return arrays, counts
