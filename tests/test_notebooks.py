@@ -46,11 +46,11 @@ def test_notebook_executes(path, monkeypatch):
     monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
+    from notebook_client import SlicedKernelManager  # tests/notebook_client.py: why, there
+
     notebook = jupytext.read(path)
     start = time.perf_counter()
-    # timeout: per cell. The slowest cell takes ~10 s; the wait matters when jupyter loses a kernel message
-    # (seen in 2 of 4 CI runs on 2026-12-01: 07 then "passed" after waiting out the whole 900 s, the kernel
-    # idle), so a lost message now costs 3 minutes instead of 15.
-    nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
+    # timeout: per cell (the slowest takes ~12 s).
+    nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3", kernel_manager_class=SlicedKernelManager,
                             resources={"metadata": {"path": str(path.parent)}}).execute()
     print(f"{path.stem}: {time.perf_counter() - start:.1f}s")
