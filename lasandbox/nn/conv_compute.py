@@ -22,8 +22,10 @@ from lasandbox.nn.allocator import keep_large_buffers_in_heap
 keep_large_buffers_in_heap()  # this module loads on the first convolution; see allocator.py for why
 
 # Bytes of im2col columns per chunk of samples: small enough to stay in cache between im2col and the
-# product that reads them, large enough for long BLAS calls (measured: 1-8 MB all within 10%).
-CHUNK_BYTES = 4 << 20
+# product that reads them, large enough for long BLAS calls. 1-8 MB had measured within 10% of each
+# other; on 2026-12-01, with the VM's memory slower (stream 44-50 GB/s), 2 MB ran the 3x3 16/32/64-channel
+# convs 5-20% faster than 4 MB (four alternated runs, min and median) and the SmallResNet step 10-12%.
+CHUNK_BYTES = 2 << 20
 _scratch = threading.local()  # per thread, so Python threads may run convolutions side by side
 
 
