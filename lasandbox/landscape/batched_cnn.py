@@ -29,7 +29,7 @@ split among threads, each running single-threaded BLAS on its own points
 (``conv_compute`` splits a single convolution's samples the same way, so the
 loop is parallel too), with BLAS limited to one thread for the evaluation.
 Measured on 2 shared cores (``benchmarks/landscape_cnn.py``, 25x25 grids):
-0.9-1.1x the loop on 1,000 MNIST-1D or 449 digits samples, where both do the
+0.8-1.2x the loop on 1,000 MNIST-1D or 449 digits samples, where both do the
 same convolutions at 27-46 GFLOP/s; the benchmark also prints the ceiling of
 any method doing the same FLOPs: at the bare BLAS product rate of those
 shapes (~160-170 GFLOP/s on both cores) 3.8x (ResNet) and 5.8x (1-D CNN) the
@@ -180,7 +180,9 @@ class _Pass:
         """``base + a_p*along_a + b_p*along_b`` for every point, stacked point-major: ``[P*N, ...]``."""
         out = np.empty((self.points, base.size), dtype=np.float32)
         flat = [np.ascontiguousarray(v, dtype=np.float32).reshape(-1) for v in (base, along_a, along_b)]
-        combine_points(*flat, self.a[:, 0], self.b[:, 0], out)
+        # Split among the threads like the convolutions: one thread alone took ~9% of a 1-D CNN's grid.
+        _each_point(self.points, lambda p0, p1: combine_points(*flat, self.a[p0:p1, 0], self.b[p0:p1, 0],
+                                                               out[p0:p1]))
         return out.reshape(self.points * base.shape[0], *base.shape[1:])
 
 
