@@ -21,6 +21,8 @@ def aligned(allocate, size, dtype=np.float32):
     a 64-byte (cache-line) boundary. numpy places large arrays 16 bytes past one, so every other vector
     load or store of a cpu kernel would straddle two cache lines."""
     itemsize = np.dtype(dtype).itemsize
+    if 64 % itemsize or size < 0:
+        raise ValueError(f"aligned: size must be >= 0 and the item size divide 64, got {size} of {np.dtype(dtype)}")
     padded = allocate(size + 64 // itemsize, dtype=dtype)
     offset = (-padded.ctypes.data % 64) // itemsize
     return padded[offset:offset + size]

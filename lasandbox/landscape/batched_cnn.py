@@ -84,6 +84,8 @@ def _pool():
 
 def _each_point(points, work):
     """``work(p0, p1)`` on disjoint ranges of points, one per thread (the work releases the GIL)."""
+    if points <= 0:
+        return
     n_threads = min(_threads(), points)
     bounds = [points * t // n_threads for t in range(n_threads + 1)]
     futures = [_pool().submit(work, bounds[t], bounds[t + 1]) for t in range(1, n_threads)]

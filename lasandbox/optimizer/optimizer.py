@@ -33,6 +33,8 @@ from lasandbox.optimizer.running_powers import RunningPowers
 from lasandbox.utils.validation import AssertedValueError, check_choice, check_real
 
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
+
+
 def HyperValues(values):  # noqa: N802 - a class, imported on use
     from lasandbox.kernels.declare import HyperValues as values_class
 
@@ -99,7 +101,7 @@ class Optimizer:
             start, stop = int(self._space.offsets[index]), int(self._space.offsets[index + n])
             live = [name for name in self._live_hypers if name not in spec["set_by_group"]]
             self._groups.append(groups.ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
-                                           spec["hypers"], spec["grad_l2"], live))
+                                                  spec["hypers"], spec["grad_l2"], live))
             index += n
         groups.claim_group_learning_rates(lr_claims)
         self._state = {}
