@@ -26,7 +26,9 @@ def _tree_by_definition(values):
 def test_tree_sum_follows_its_definition(n):
     values = np.random.default_rng(n).standard_normal(n).astype(np.float32) * np.float32(1e3)
     work = np.full(max(loops.TREE_MIN, 4096) // 2, np.nan)  # stale contents must not leak into the sum
-    assert loops.tree_sum(values, work) == _tree_by_definition(values)
+    assert loops.tree_sum(values, work, False) == _tree_by_definition(values)
+    # SumOfSquares: the tree of the float32 squares, summed from the array itself
+    assert loops.tree_sum(values, work, True) == _tree_by_definition(values * values)
 
 
 def test_numpy_chunk_sums_mirror_the_tree():
@@ -42,5 +44,5 @@ def test_tree_sum_has_float64_accuracy():
     values = np.full(4096, 0.1, dtype=np.float32)
     values[::7] = np.float32(3e4)
     exact = math.fsum(values.astype(np.float64).tolist())
-    assert abs(loops.tree_sum(values, np.empty(2048)) - exact) <= 1e-13 * exact
+    assert abs(loops.tree_sum(values, np.empty(2048), False) - exact) <= 1e-13 * exact
     assert abs(float(np.cumsum(values)[-1]) - exact) > 1e-5 * exact  # an in-order float32 sum is not close

@@ -64,7 +64,7 @@ COMPILE = textwrap.dedent("""
                 arrays = (a,) * len(spec.arrays)
                 if rule.segmented:
                     sig = (ints, ints, ints, partials, values) + arrays + scalars
-                    kernels[label] = (getattr(module, f"{spec.name}_chunks"), sig, not spec.reductions)
+                    kernels[label] = (getattr(module, f"{spec.name}_chunks"), sig, not spec.has_reductions)
                 else:
                     kernels[label] = (getattr(module, spec.name), arrays + scalars, True)
 

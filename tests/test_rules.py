@@ -11,6 +11,7 @@ counts, and that editing a rule's source takes effect.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import os
@@ -41,6 +42,7 @@ from rule_cases import (
 
 from lasandbox import kernels
 from lasandbox.kernels import declare, rules
+from lasandbox.kernels.rules.lamb import direction as lamb_direction
 
 
 def _assert_same(actual, expected, what, exact):
@@ -230,6 +232,50 @@ def test_a_bad_declaration_is_caught_when_declared():
 
     with pytest.raises(ValueError, match="'_'"):
         declare.Rule("bad", "", (), (), lambda h, lr, s: {}, (declare.Pass(underscore, writes=("param",)),))
+
+    with pytest.raises(ValueError, match="SumOfSquares 'velocity_sq' is of 'velocity'"):
+        norm = declare.SumOfSquares("velocity_sq", "velocity")
+        declare.Rule("bad", "", (), (), lambda h, lr, s: {},
+                     (declare.Pass(update, writes=("param",), reduces=(norm,)),))
+
+
+def _moments_returning_squares(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2,
+                               one_minus_beta1_power, one_minus_beta2_power, eps, decay):
+    m = beta1 * m + one_minus_beta1 * grad
+    v = beta2 * v + (one_minus_beta2 * grad) * grad
+    r = lamb_direction(param, m, v, one_minus_beta1_power, one_minus_beta2_power, eps, decay)
+    return m, v, r, param * param, r * r
+
+
+def test_sum_of_squares_gives_the_bits_of_returned_squares():
+    """Lamb declares its norms as ``SumOfSquares`` of ``param`` and of its direction; the same rule with
+    the squares returned by its element function (the other way to declare a reduction) must give the
+    same bits on every host backend, with segments of every kind of chunk (full, tails, one element)."""
+    lamb = rules.get("lamb")
+    returning = dataclasses.replace(
+        lamb, name="lamb_returning_squares_for_test",
+        passes=(declare.Pass(_moments_returning_squares, writes=("m", "v", "update"),
+                             reduces=("param_sq", "update_sq")), *lamb.passes[1:]))
+    assert all(isinstance(r, declare.SumOfSquares) for r in lamb.passes[0].reduces)
+    rules.register(returning)
+    try:
+        rng = np.random.default_rng(3)
+        size, segments = 13001, [0, 4096, 4096 + 17, 9000, 9001, 13001]
+        start = [rng.standard_normal(size).astype(np.float32) for _ in range(3)] + [
+            rng.random(size).astype(np.float32)]
+        results = []
+        for name in ("lamb", returning.name):
+            for backend in ("numpy", "cpu"):
+                p, g, m, v = (a.copy() for a in start)
+                for step in (1, 2):
+                    getattr(kernels, f"{name}_step")(p, g, m, v, 0.01, step, weight_decay=0.1, segments=segments,
+                                                     backend=backend)
+                results.append((name, backend, p, m, v))
+        for name, backend, *arrays in results[1:]:
+            for a, b in zip(results[0][2:], arrays, strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=f"{name} on {backend}")
+    finally:
+        rules._registry.pop(returning.name)
 
 
 def test_a_rule_registered_at_run_time_gets_every_backend_and_its_function():

@@ -36,7 +36,16 @@ from lasandbox.kernels.api import (  # noqa: E402
     to_device,
     to_host,
 )
-from lasandbox.kernels.declare import REQUIRED, Epilogue, Hyper, Pass, Rule, SegmentStep, State  # noqa: E402
+from lasandbox.kernels.declare import (  # noqa: E402
+    REQUIRED,
+    Epilogue,
+    Hyper,
+    Pass,
+    Rule,
+    SegmentStep,
+    State,
+    SumOfSquares,
+)
 
 _STEPS = step_functions()
 globals().update(_STEPS)
@@ -60,6 +69,7 @@ __all__ = [
     "Rule",
     "Pass",
     "SegmentStep",
+    "SumOfSquares",
     "State",
     "Hyper",
     "Epilogue",

@@ -45,7 +45,8 @@ class StepSpec:
     scalars: tuple = ()  # scalar arguments of the driver (epilogue scalars suffixed)
     bools: frozenset = frozenset()
     writes: tuple = ()
-    reductions: tuple = ()  # (name, column in the partial sums)
+    reductions: tuple = ()  # (name, column in the partial sums) of the values the element function returns
+    squares: tuple = ()  # (name, column, array) of the SumOfSquares reductions
     segment_reads: tuple = ()  # (name, column in the per-segment values)
     epilogues: tuple = ()  # (epilogue, suffix) when this pass stores param
     outputs: tuple = ()  # SegmentStep: (name, column)
@@ -54,6 +55,10 @@ class StepSpec:
     @property
     def name(self) -> str:
         return f"{self.kind}{self.index}"
+
+    @property
+    def has_reductions(self) -> bool:
+        return bool(self.reductions or self.squares)
 
 
 def step_specs(rule: Rule, epilogues=()) -> list:
@@ -81,7 +86,8 @@ def step_specs(rule: Rule, epilogues=()) -> list:
         specs.append(StepSpec(
             index, "pass", step.fn, call=args, arrays=tuple(arrays), scalars=tuple(scalars),
             bools=frozenset(rule.bool_scalars), writes=tuple(step.writes),
-            reductions=tuple((n, reduction_column[n]) for n in step.reduces),
+            reductions=tuple((n, reduction_column[n]) for n in step.returned_reductions),
+            squares=tuple((q.name, reduction_column[q.name], q.of) for q in step.squares),
             segment_reads=tuple((n, value_column[n]) for n in args if n in value_column), epilogues=chain))
     return specs
 
@@ -103,10 +109,13 @@ def _element_body(spec: StepSpec, rule: Rule, index: str, indent: str, reduce_in
             lines.append(f"_param, {', '.join(outs)} = _epi{suffix}(_param, {', '.join(ins)})")
             lines += [f"{a}{suffix}[{index}] = _{a}{suffix}" for a in epilogue.arrays]
         lines.append(f"param[{index}] = _param")
-    if reduce_into == "buffer":
+    if reduce_into == "buffer":  # the squares are summed from their arrays after the chunk's loop
         lines += [f"_buf_{n}[{index}] = _red_{n}" for n, _ in spec.reductions]
     else:
         lines += [f"_acc_{n} += _red_{n}" for n, _ in spec.reductions]
+        for n, _, array in spec.squares:  # the value stored (param: after the epilogues)
+            value = f"_{array}" if array in spec.writes else f"{array}[{index}]"
+            lines.append(f"_acc_{n} += {value} * {value}")
     return [indent + line for line in lines]
 
 
@@ -174,8 +183,13 @@ def _cpu_chunk_pass(rule, spec):
     first = spec.arrays[0]
     # After the arrays: the per-segment values (``_seg_*``), then the scalars, in every signature.
     tail = "".join(f", _seg_{n}" for n, _ in spec.segment_reads) + "".join(f", {s}" for s in spec.scalars)
-    raw = "".join(f", _raw_{n}" for n in names) + (", _work" if names else "")  # allocated once per run
-    sums = ", ".join(f"_tree_sum(_buf_{n}[:{first}.size], _work)" for n in names)
+    reduces = spec.has_reductions
+    raw = "".join(f", _raw_{n}" for n in names) + (", _work" if reduces else "")  # allocated once per run
+    # In column order: the returned values from their buffers, the squares from their arrays.
+    sums = sorted([(col, f"_tree_sum(_buf_{n}[:{first}.size], _work, False)") for n, col in spec.reductions]
+                  + [(col, f"_tree_sum({array}, _work, True)") for _, col, array in spec.squares])
+    columns = [col for col, _ in sums]
+    sums = ", ".join(expr for _, expr in sums)
     seg_values = "".join(f", _values[_s, {col}]" for _, col in spec.segment_reads)
     scalar_args = "".join(f", {s}" for s in spec.scalars)
     sliced = ", ".join(f"{a}[_lo:_hi]" for a in spec.arrays)
@@ -203,12 +217,12 @@ def _cpu_chunk_pass(rule, spec):
         *[f"    _buf_{n} = _raw_{n}[_k_{n}:_k_{n} + {first}.size]" for n in names],
         span_call(":_h"),
         span_call("_h:"),
-        f"    return ({sums}{',' if len(spec.reductions) == 1 else ''})" if spec.reductions else "    return",
+        f"    return ({sums}{',' if len(columns) == 1 else ''})" if reduces else "    return",
         "", "",
         f"@njit({_CPU_JIT})",
         f"def {spec.name}_chunks(_first, _last, {_CHUNK_ARGS}, {params}):",
     ]
-    if spec.reductions:
+    if reduces:
         lines += [
             "    _width = 0",
             "    for _c in range(_first, _last):",
@@ -220,9 +234,9 @@ def _cpu_chunk_pass(rule, spec):
         "    for _c in range(_first, _last):",
         "        _lo, _hi, _s = _chunk_lo[_c], _chunk_hi[_c], _chunk_segment[_c]",
     ]
-    if spec.reductions:
+    if reduces:
         lines.append(f"        _sums = {call}")
-        lines += [f"        _partials[_c, {col}] = _sums[{j}]" for j, (_, col) in enumerate(spec.reductions)]
+        lines += [f"        _partials[_c, {col}] = _sums[{j}]" for j, col in enumerate(columns)]
     else:
         lines.append(f"        {call}")
     lines += [
@@ -289,13 +303,13 @@ def _cuda_chunk_pass(rule, spec, threads):
         "    _c = cuda.blockIdx.x",
         "    _t = cuda.threadIdx.x",
         *[f"    _seg_{n} = _values[_chunk_segment[_c], {col}]" for n, col in spec.segment_reads],
-        *[f"    _acc_{n} = 0.0" for n, _ in spec.reductions],
+        *[f"    _acc_{n} = 0.0" for n, _ in (*spec.reductions, *((n, c) for n, c, _ in spec.squares))],
         "    _i = _chunk_lo[_c] + _t",
         "    while _i < _chunk_hi[_c]:",
         *_element_body(spec, rule, "_i", "        "),
         "        _i += cuda.blockDim.x",
     ]
-    for n, col in spec.reductions:  # a tree sum over the block's threads, in shared memory
+    for n, col in (*spec.reductions, *((n, c) for n, c, _ in spec.squares)):  # a tree over the block's threads
         lines += [
             f"    _shared_{n} = cuda.shared.array({threads}, float64)",
             f"    _shared_{n}[_t] = _acc_{n}",

@@ -17,8 +17,9 @@ A rule module (``lasandbox/kernels/rules/<name>.py``) builds one ``Rule``:
   (``param``, ``grad``, state names, then scalar names) and which returns the
   arrays it ``writes``, in that order. A rule that needs per-tensor reductions
   (a trust ratio per tensor) is several passes: a pass may also return values to be
-  summed per segment (``reduces``), a ``SegmentStep`` turns those sums into
-  per-segment values, and a later pass reads them by name.
+  summed per segment (``reduces``; ``SumOfSquares(name, of=array)`` sums the squares of
+  an array it reads or writes without returning them), a ``SegmentStep`` turns those sums
+  into per-segment values, and a later pass reads them by name.
 
 Every element function computes in float32: scalars arrive rounded to float32,
 and it contains no float literal (numba would promote the math to float64);
@@ -163,8 +164,22 @@ def power_counter(paddle, hyper, offset=0, shape="one", tensor_start=None):
 
 
 @dataclass(frozen=True)
+class SumOfSquares:
+    """A reduction of an array the pass reads or writes: per segment, the sum of ``x*x`` (float32 products)
+    over the values the pass leaves in array ``of``. Declared in ``Pass.reduces`` instead of returned by the
+    pass's function, it is summed straight from the array (in cache after each chunk's loop on the cpu
+    backend) rather than stored element by element first; the same bits either way."""
+
+    name: str
+    of: str
+
+
+@dataclass(frozen=True)
 class Pass:
-    """One sweep over the elements: ``fn(<arrays>, <segment values>, <scalars>) -> (<writes>, <reductions>)``."""
+    """One sweep over the elements: ``fn(<arrays>, <segment values>, <scalars>) -> (<writes>, <reductions>)``.
+
+    ``reduces``: per-segment sums, in order; a name is a value ``fn`` returns after its writes, a
+    ``SumOfSquares`` one computed from an array."""
 
     fn: object
     writes: tuple
@@ -172,6 +187,20 @@ class Pass:
 
     def argument_names(self) -> tuple:
         return tuple(inspect.signature(self.fn).parameters)
+
+    @property
+    def reduction_names(self) -> tuple:
+        return tuple(r.name if isinstance(r, SumOfSquares) else r for r in self.reduces)
+
+    @property
+    def returned_reductions(self) -> tuple:
+        """The reductions ``fn`` returns (after its writes), by name."""
+        return tuple(r for r in self.reduces if not isinstance(r, SumOfSquares))
+
+    @property
+    def squares(self) -> tuple:
+        """The ``SumOfSquares`` reductions."""
+        return tuple(r for r in self.reduces if isinstance(r, SumOfSquares))
 
 
 @dataclass(frozen=True)
@@ -225,7 +254,7 @@ class Rule:
         object.__setattr__(self, "arrays", arrays)
         object.__setattr__(self, "kernel_arrays", (*arrays, *self.scratch))
         arrays = self.kernel_arrays
-        reductions = tuple(r for p in self.passes if isinstance(p, Pass) for r in p.reduces)
+        reductions = tuple(r for p in self.passes if isinstance(p, Pass) for r in p.reduction_names)
         values = tuple(o for p in self.passes if isinstance(p, SegmentStep) for o in p.outputs)
         object.__setattr__(self, "reductions", reductions)
         object.__setattr__(self, "segment_values", values)
@@ -404,6 +433,10 @@ def _check_declaration(rule: Rule) -> None:
                 if name not in rule.kernel_arrays:
                     raise ValueError(f"rule {rule.name!r}: a pass writes {name!r}, which is neither param nor a "
                                      f"state array {rule.state_names} nor a scratch array {rule.scratch}")
+            for square in step.squares:
+                if square.of not in rule.kernel_arrays or (square.of not in args and square.of not in step.writes):
+                    raise ValueError(f"rule {rule.name!r}: SumOfSquares {square.name!r} is of {square.of!r}, which "
+                                     f"the pass neither reads nor writes (it reads {args}, writes {step.writes})")
             for arg in args:
                 if arg in rule.segment_values and arg not in seen_values:
                     raise ValueError(f"rule {rule.name!r}: a pass reads the segment value {arg!r} before the "

@@ -56,7 +56,14 @@ def tree_width(n):
 
 
 @njit(inline="always")
-def tree_sum(values, work):
+def _slot(values, i, square):
+    """Contribution ``i`` in float64: ``values[i]``, or its float32 square (a ``SumOfSquares`` reduction)."""
+    value = values[i]
+    return np.float64(value * value) if square else np.float64(value)
+
+
+@njit(inline="always")
+def tree_sum(values, work, square):
     """The float64 sum of a chunk's float32 contributions, in a fixed order: padded with 0.0 to
     ``P = tree_width(n)`` slots, halved (slot ``i`` plus slot ``i + P/2``) until 8 slots remain, then
     ``((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7))``. ``work`` holds at least ``P/2`` float64.
@@ -65,17 +72,20 @@ def tree_sum(values, work):
     any running sum is one add at a time (8 interleaved running sums, the order used before, stayed
     scalar and cost Lamb ~5 ms per 2^24 elements on the 2-core AMD EPYC VM; the tree, with its buffer
     stores, ~2.7 ms).
-    The numpy reference (``numpy_backend._chunk_sums``) halves the same padded rows."""
+    The numpy reference (``numpy_backend._chunk_sums``) halves the same padded rows.
+
+    ``square=True``: the contributions are the float32 squares of ``values`` (summed from the array itself,
+    with no buffer of squares; the same bits as summing a buffer of them)."""
     n = values.size
     width = tree_width(n)
     if n == width and width >= FUSED_MIN:
-        return _full_tree_sum(values, work)
+        return _full_tree_sum(values, work, square)
     half = width // 2
     both = max(n - half, 0)
     for i in range(both):
-        work[i] = np.float64(values[i]) + np.float64(values[i + half])
+        work[i] = _slot(values, i, square) + _slot(values, i + half, square)
     for i in range(both, min(n, half)):
-        work[i] = np.float64(values[i]) + 0.0  # the padding's 0.0, added as the reference adds it
+        work[i] = _slot(values, i, square) + 0.0  # the padding's 0.0, added as the reference adds it
     for i in range(min(n, half), half):
         work[i] = 0.0
     return _finish_tree(work, half)
@@ -85,20 +95,20 @@ FUSED_MIN = 128  # the first four halvings fused need 16 slots per output and le
 
 
 @njit(inline="always")
-def _full_tree_sum(values, work):
+def _full_tree_sum(values, work, square):
     """``tree_sum`` of a chunk that fills its width (every chunk but a segment's last): the first four
     halvings in one pass, so the buffer is read once and a sixteenth of it written (they are the same
     additions in the same order: output ``i`` of the fourth halving is the tree over ``values[i + k*q]``)."""
     q = values.size // 16
     for i in range(q):
-        a0 = np.float64(values[i]) + np.float64(values[i + 8 * q])
-        a1 = np.float64(values[i + q]) + np.float64(values[i + 9 * q])
-        a2 = np.float64(values[i + 2 * q]) + np.float64(values[i + 10 * q])
-        a3 = np.float64(values[i + 3 * q]) + np.float64(values[i + 11 * q])
-        a4 = np.float64(values[i + 4 * q]) + np.float64(values[i + 12 * q])
-        a5 = np.float64(values[i + 5 * q]) + np.float64(values[i + 13 * q])
-        a6 = np.float64(values[i + 6 * q]) + np.float64(values[i + 14 * q])
-        a7 = np.float64(values[i + 7 * q]) + np.float64(values[i + 15 * q])
+        a0 = _slot(values, i, square) + _slot(values, i + 8 * q, square)
+        a1 = _slot(values, i + q, square) + _slot(values, i + 9 * q, square)
+        a2 = _slot(values, i + 2 * q, square) + _slot(values, i + 10 * q, square)
+        a3 = _slot(values, i + 3 * q, square) + _slot(values, i + 11 * q, square)
+        a4 = _slot(values, i + 4 * q, square) + _slot(values, i + 12 * q, square)
+        a5 = _slot(values, i + 5 * q, square) + _slot(values, i + 13 * q, square)
+        a6 = _slot(values, i + 6 * q, square) + _slot(values, i + 14 * q, square)
+        a7 = _slot(values, i + 7 * q, square) + _slot(values, i + 15 * q, square)
         work[i] = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
     return _finish_tree(work, q)
 

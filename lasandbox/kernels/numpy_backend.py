@@ -47,12 +47,15 @@ def run(rule, chain, arrays, scalars, table=None):
             inputs = [_element_input(a, rule, arrays, scalars, values, value_column, table) for a in args]
             outs = step.fn(*inputs)
             written = dict(zip(step.writes, outs[:len(step.writes)], strict=True))
-            for name, contribution in zip(step.reduces, outs[len(step.writes):], strict=True):
+            for name, contribution in zip(step.returned_reductions, outs[len(step.writes):], strict=True):
                 partials[:, reduction_column[name]] = _chunk_sums(contribution, table)
             if index == last:
                 written[PARAM] = _apply_chain(written[PARAM], chain, arrays, scalars)
             for name, value in written.items():
                 arrays[name][...] = value
+            for square in step.squares:  # of the values the pass leaves in the array (float32 products)
+                stored = arrays[square.of]
+                partials[:, reduction_column[square.name]] = _chunk_sums(stored * stored, table)
 
 
 def _element_input(name, rule, arrays, scalars, values, value_column, table):

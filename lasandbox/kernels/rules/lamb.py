@@ -1,7 +1,7 @@
 """Paddle's Lamb (You et al. 2020): Adam's direction, rescaled per parameter tensor by the trust ratio.
 
 Two passes over memory. The first updates the moments and sums, per tensor,
-``param*param`` and ``r*r`` for the direction
+``param*param`` and ``r*r`` (``SumOfSquares``, from the arrays) for the direction
 ``r = (m/(1-beta1^t)) / (sqrt(v/(1-beta2^t)) + eps) + weight_decay*param``. Per tensor
 the trust ratio is ``||param|| / ||r||`` (1 when either norm is 0, or when the
 layer is not adapted: ``weight_decay <= 0`` without ``always_adapt``, as in Paddle).
@@ -11,7 +11,7 @@ root and two divisions per element again).
 """
 
 from lasandbox.kernels import hostmath as hm
-from lasandbox.kernels.declare import Hyper, Pass, Rule, SegmentStep, State, power_counter
+from lasandbox.kernels.declare import Hyper, Pass, Rule, SegmentStep, State, SumOfSquares, power_counter
 from lasandbox.kernels.rulemath import select, sqrt
 
 
@@ -24,8 +24,7 @@ def moments(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, o
             one_minus_beta2_power, eps, decay):
     m = beta1 * m + one_minus_beta1 * grad
     v = beta2 * v + (one_minus_beta2 * grad) * grad
-    r = direction(param, m, v, one_minus_beta1_power, one_minus_beta2_power, eps, decay)
-    return m, v, r, param * param, r * r
+    return m, v, direction(param, m, v, one_minus_beta1_power, one_minus_beta2_power, eps, decay)
 
 
 def trust_ratio(param_sq, update_sq, adapt):
@@ -60,7 +59,8 @@ RULE = Rule(
         Hyper("always_adapt", False, kind="flag", doc="use the trust ratio even without weight decay"),
     ),
     constants=constants,
-    passes=(Pass(moments, writes=("m", "v", "update"), reduces=("param_sq", "update_sq")),
+    passes=(Pass(moments, writes=("m", "v", "update"),
+                 reduces=(SumOfSquares("param_sq", of="param"), SumOfSquares("update_sq", of="update"))),
             SegmentStep(trust_ratio, inputs=("param_sq", "update_sq"), outputs=("ratio",)),
             Pass(apply, writes=("param",))),
     scratch=("update",),
