@@ -209,7 +209,7 @@ def _cpu_chunk_pass(rule, spec):
         f"@njit({_CPU_JIT})",
         f"def {spec.name}_chunk({', '.join(spec.arrays)}{raw}{tail}):",
         # Split where the arrays reach a 64-byte boundary: from there no vector load straddles two cache
-        # lines (1.6 ms of Lamb's 11 ms first pass at 2^24 on the AMD EPYC VM). The buffers are views of
+        # lines (1.6 ms of an 11 ms trust-ratio first pass at 2^24 on the AMD EPYC VM). The buffers are views of
         # padded allocations placed so that they too are aligned from that element on. Each part is a
         # loop over a slice from 0, as in the blocked loops: a loop from a variable start does not vectorise.
         f"    _h = _aligned_head({first})",

@@ -70,7 +70,7 @@ def tree_sum(values, work, square):
 
     Why a tree: each halving is an elementwise add of two contiguous halves, which vectorises, where
     any running sum is one add at a time (8 interleaved running sums, the order used before, stayed
-    scalar and cost Lamb ~5 ms per 2^24 elements on the 2-core AMD EPYC VM; the tree, with its buffer
+    scalar and cost the trust-ratio rule ~5 ms per 2^24 elements on the 2-core AMD EPYC VM; the tree, with its buffer
     stores, ~2.7 ms).
     The numpy reference (``numpy_backend._chunk_sums``) halves the same padded rows.
 
