@@ -42,6 +42,7 @@ from rule_cases import (
 
 from lasandbox import kernels
 from lasandbox.kernels import declare, rules
+from lasandbox.kernels.rulemath import select, sqrt
 from lasandbox.kernels.rules.lamb import direction as lamb_direction
 
 
@@ -296,6 +297,52 @@ def test_a_rule_registered_at_run_time_gets_every_backend_and_its_function():
                                         (declare.Pass(update, writes=("param",)),)))
     finally:
         rules._registry.pop("double_sgd_for_test")
+
+
+def _lars_ratio(param_sq, grad_sq, trust):
+    param_norm, grad_norm = sqrt(param_sq), sqrt(grad_sq)
+    return (select(param_norm > 0, select(grad_norm > 0, trust * param_norm / grad_norm, 1.0), 1.0),)
+
+
+def _lars_apply(param, grad, ratio, lr):
+    return (param - (lr * ratio) * grad,)
+
+
+def _reads_only(param, grad):
+    return ()
+
+
+def test_a_pass_may_only_sum_squares_of_what_it_reads():
+    """LARS without momentum, as a user would declare it: a first pass that writes nothing and sums the
+    squares of ``param`` and ``grad`` per tensor, a segment step for the ratio, then the update."""
+    lars = declare.Rule(
+        "lars_for_test", "LARS (no momentum).", (), (declare.Hyper("trust", 0.001),),
+        lambda h, lr, step: {"lr": lr, "trust": h.trust},
+        (declare.Pass(_reads_only, writes=(), reduces=(declare.SumOfSquares("param_sq", of="param"),
+                                                       declare.SumOfSquares("grad_sq", of="grad"))),
+         declare.SegmentStep(_lars_ratio, inputs=("param_sq", "grad_sq"), outputs=("ratio",)),
+         declare.Pass(_lars_apply, writes=("param",))))
+    rules.register(lars)
+    try:
+        rng = np.random.default_rng(5)
+        p0, g = (rng.standard_normal(10000).astype(np.float32) for _ in range(2))
+        segments = [0, 3000, 3001, 10000]
+        found = {}
+        for backend in ("numpy", "cpu"):
+            p = p0.copy()
+            kernels.lars_for_test_step(p, g.copy(), 0.1, segments=segments, backend=backend)
+            found[backend] = p
+        np.testing.assert_array_equal(found["numpy"], found["cpu"])
+        expected = p0.astype(np.float64)
+        for lo, hi in zip(segments[:-1], segments[1:], strict=True):
+            ratio = 0.001 * np.linalg.norm(p0[lo:hi].astype(np.float64)) / np.linalg.norm(g[lo:hi].astype(np.float64))
+            expected[lo:hi] -= 0.1 * ratio * g[lo:hi]
+        np.testing.assert_allclose(found["cpu"], expected, rtol=1e-6, atol=1e-7)
+        with pytest.raises(ValueError, match="must write an array or reduce one"):
+            declare.Rule("bad", "", (), (), lambda h, lr, s: {},
+                         (declare.Pass(_reads_only, writes=()), declare.Pass(_lars_apply, writes=("param",))))
+    finally:
+        rules._registry.pop("lars_for_test")
 
 
 _EDIT_SCRIPT = textwrap.dedent("""

@@ -100,7 +100,9 @@ def _element_body(spec: StepSpec, rule: Rule, index: str, indent: str, reduce_in
     args = [f"{a}[{index}]" if a in arrays else (f"_seg_{a}" if any(a == n for n, _ in spec.segment_reads) else a)
             for a in spec.call]
     targets = [f"_{w}" for w in spec.writes] + [f"_red_{n}" for n, _ in spec.reductions]
-    lines = [f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = _fn{spec.index}({', '.join(args)})"]
+    # A pass that only sums squares of arrays (norms before an update) has nothing to call per element.
+    lines = [f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = _fn{spec.index}({', '.join(args)})"] \
+        if targets else []
     lines += [f"{w}[{index}] = _{w}" for w in spec.writes if w != PARAM]
     if PARAM in spec.writes:
         for epilogue, suffix in spec.epilogues:
@@ -116,7 +118,7 @@ def _element_body(spec: StepSpec, rule: Rule, index: str, indent: str, reduce_in
         for n, _, array in spec.squares:  # the value stored (param: after the epilogues)
             value = f"_{array}" if array in spec.writes else f"{array}[{index}]"
             lines.append(f"_acc_{n} += {value} * {value}")
-    return [indent + line for line in lines]
+    return [indent + line for line in lines or ["pass"]]
 
 
 def _casts(spec: StepSpec, indent: str) -> list:

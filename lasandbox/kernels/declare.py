@@ -433,6 +433,9 @@ def _check_declaration(rule: Rule) -> None:
                 if name not in rule.kernel_arrays:
                     raise ValueError(f"rule {rule.name!r}: a pass writes {name!r}, which is neither param nor a "
                                      f"state array {rule.state_names} nor a scratch array {rule.scratch}")
+            if not step.writes and not step.reduces:
+                raise ValueError(f"rule {rule.name!r}: a pass must write an array or reduce one (writes and reduces "
+                                 f"are both empty)")
             for square in step.squares:
                 if square.of not in rule.kernel_arrays or (square.of not in args and square.of not in step.writes):
                     raise ValueError(f"rule {rule.name!r}: SumOfSquares {square.name!r} is of {square.of!r}, which "
