@@ -57,8 +57,13 @@ class StepSpec:
         return f"{self.kind}{self.index}"
 
     @property
+    def summed(self) -> tuple:
+        """``(name, column)`` of every reduction of the pass: the returned values, then the squares."""
+        return (*self.reductions, *((n, col) for n, col, _ in self.squares))
+
+    @property
     def has_reductions(self) -> bool:
-        return bool(self.reductions or self.squares)
+        return bool(self.summed)
 
 
 def step_specs(rule: Rule, epilogues=()) -> list:
@@ -305,13 +310,13 @@ def _cuda_chunk_pass(rule, spec, threads):
         "    _c = cuda.blockIdx.x",
         "    _t = cuda.threadIdx.x",
         *[f"    _seg_{n} = _values[_chunk_segment[_c], {col}]" for n, col in spec.segment_reads],
-        *[f"    _acc_{n} = 0.0" for n, _ in (*spec.reductions, *((n, c) for n, c, _ in spec.squares))],
+        *[f"    _acc_{n} = 0.0" for n, _ in spec.summed],
         "    _i = _chunk_lo[_c] + _t",
         "    while _i < _chunk_hi[_c]:",
         *_element_body(spec, rule, "_i", "        "),
         "        _i += cuda.blockDim.x",
     ]
-    for n, col in (*spec.reductions, *((n, c) for n, c, _ in spec.squares)):  # a tree over the block's threads
+    for n, col in spec.summed:  # a tree sum over the block's threads, in shared memory
         lines += [
             f"    _shared_{n} = cuda.shared.array({threads}, float64)",
             f"    _shared_{n}[_t] = _acc_{n}",
