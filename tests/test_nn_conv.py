@@ -27,6 +27,7 @@ GEOMETRIES = [
     ((3, 4, 5, 5), (4, 1, 2, 2), (2, 2), (1, 1, 1, 1), (1, 1), 4),  # depthwise, stride 2
     ((2, 3, 1, 9), (4, 3, 1, 3), (1, 3), (0, 0, 2, 1), (1, 2), 1),  # a 1-D convolution seen as 2-D
     ((2, 5, 4, 4), (3, 5, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),  # 1x1
+    ((3, 4, 9, 7), (5, 4, 3, 2), (1, 1), (0, 2, 1, 3), (2, 3), 1),  # flat, asymmetric, dilated, one group
 ]
 
 
@@ -35,12 +36,22 @@ def _geometry(x_shape, w_shape, stride, pads, dilation):
                                    input_shape=x_shape)
 
 
+def _force_row_taps(monkeypatch):
+    """Row taps for every stride-1, one-group convolution with kernel rows, whatever its shape."""
+    monkeypatch.setattr(conv_compute, "ROW_TAPS_MAX_EXTRA", float("inf"))
+    monkeypatch.setattr(conv_compute, "ROW_TAPS_MAX_OUT", 10**9)
+    monkeypatch.setattr(conv_compute, "ROW_TAPS_MIN_ROWS", 0)
+
+
+@pytest.mark.parametrize("row_taps", [False, True], ids=["as-chosen", "row-taps-forced"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("spec", GEOMETRIES, ids=[f"geometry{i}" for i in range(len(GEOMETRIES))])
-def test_conv_kernels_match_the_numpy_reference(spec, dtype, monkeypatch):
+def test_conv_kernels_match_the_numpy_reference(spec, dtype, row_taps, monkeypatch):
     x_shape, w_shape, stride, pads, dilation, groups = spec
     # A tiny chunk size makes every sample its own chunk, so the chunked loops are exercised too.
     monkeypatch.setattr(conv_compute, "CHUNK_BYTES", 1)
+    if row_taps:
+        _force_row_taps(monkeypatch)
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
     b = rng.standard_normal(w_shape[0]).astype(dtype)
@@ -65,6 +76,26 @@ def test_each_geometry_runs_the_layout_it_is_listed_for(index, layout):
     x_shape, w_shape, stride, pads, dilation, groups = GEOMETRIES[index]
     plan = conv_compute._Plan(x_shape, w_shape, _geometry(x_shape, w_shape, stride, pads, dilation), groups, 4)
     assert (plan.tight, plan.flat) == (layout == "tight", layout == "flat")
+
+
+def test_row_taps_are_chosen_where_they_were_measured_faster(monkeypatch):
+    """3x3 'same' at 28x28 with 16 channels (the SmallResNet's blocks) takes row taps; the 1-channel stem,
+    32 output channels, 14x14, grouped and strided convolutions keep im2col's layouts; forced, every
+    stride-1 one-group geometry with kernel rows takes them."""
+    def plan(x_shape, w_shape, stride=(1, 1), pads=(1, 1, 1, 1), groups=1):
+        return conv_compute._Plan(x_shape, w_shape, _geometry(x_shape, w_shape, stride, pads, (1, 1)), groups, 4)
+
+    assert plan((64, 16, 28, 28), (16, 16, 3, 3)).row_taps
+    assert plan((64, 8, 28, 28), (8, 8, 3, 3)).row_taps
+    for x_shape, w_shape in [((64, 1, 28, 28), (16, 1, 3, 3)), ((64, 16, 28, 28), (32, 16, 3, 3)),
+                             ((64, 16, 14, 14), (16, 16, 3, 3))]:
+        assert not plan(x_shape, w_shape).row_taps, (x_shape, w_shape)
+    assert not plan((64, 16, 28, 28), (16, 8, 3, 3), groups=2).row_taps
+    assert not plan((64, 16, 28, 28), (16, 16, 3, 3), stride=(2, 2)).row_taps
+    _force_row_taps(monkeypatch)
+    chosen = [plan(*spec[:2], stride=spec[2], pads=spec[3], groups=spec[5]).row_taps for spec in GEOMETRIES]
+    assert chosen == [spec[2] == (1, 1) and spec[5] == 1 and spec[1][2] > 1 for spec in GEOMETRIES]
+    assert sum(chosen) == 4
 
 
 def test_an_empty_batch_convolves_to_an_empty_batch_with_zero_weight_gradients():
@@ -110,8 +141,11 @@ GRAD_CASES = [
 ]
 
 
+@pytest.mark.parametrize("row_taps", [False, True], ids=["as-chosen", "row-taps-forced"])
 @pytest.mark.parametrize("op, x_shape, w_shape, kwargs", GRAD_CASES)
-def test_conv_gradients_match_central_differences(op, x_shape, w_shape, kwargs):
+def test_conv_gradients_match_central_differences(op, x_shape, w_shape, kwargs, row_taps, monkeypatch):
+    if row_taps:
+        _force_row_taps(monkeypatch)
     rng = np.random.default_rng(2)
     x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
     fn = getattr(F, op)

@@ -2,8 +2,8 @@
 
 ``conv_forward`` and ``conv_backward`` take ``[N, C, H, W]`` arrays and a
 ``conv_args.Geometry``; the autograd op (``functional_conv``) wraps them.
-The layout (tight or flat for stride 1, strided otherwise), the chunk size and the
-threads that run the chunks (``_over_chunks``) are chosen here; see
+The layout (tight or flat for stride 1, strided otherwise; row taps or not), the chunk
+size and the threads that run the chunks (``_over_chunks``) are chosen here; see
 ``conv_kernels`` for what each means and why.
 """
 
@@ -21,11 +21,23 @@ from lasandbox.nn.allocator import keep_large_buffers_in_heap
 
 keep_large_buffers_in_heap()  # this module loads on the first convolution; see allocator.py for why
 
-# Bytes of im2col columns per chunk of samples: small enough to stay in cache between im2col and the
-# product that reads them, large enough for long BLAS calls. 1-8 MB had measured within 10% of each
-# other; on 2026-12-01, with the VM's memory slower (stream 44-50 GB/s), 2 MB ran the 3x3 16/32/64-channel
-# convs 5-20% faster than 4 MB (four alternated runs, min and median) and the SmallResNet step 10-12%.
+# Bytes of im2col columns and their product per chunk of samples: small enough to stay in cache between
+# im2col and the product that reads them, large enough for long BLAS calls. 1-8 MB had measured within
+# 10% of each other; on 2026-12-01, with the VM's memory slower (stream 44-50 GB/s), 2 MB ran the 3x3
+# 16/32/64-channel convs 5-20% faster than 4 MB (four alternated runs, min and median) and the SmallResNet
+# step 10-12%. (The product was counted from the row-taps layout on, whose product is a third of the
+# columns' size; in the others it is a tenth or less, and their chunks stayed the same or one sample smaller.)
 CHUNK_BYTES = 2 << 20
+# Row taps after the product (``_Plan.row_taps``) where the usual product is a poor shape for BLAS (few
+# output channels) and the other one is not (enough column rows, few extra padded rows). Measured on the
+# 2-core AMD EPYC VM (2026-12-01, batch 64, 3x3 'same', the two layouts alternated 60x in one process):
+# 16->16 at 28x28 forward 0.86-0.89x the time, backward 0.92-0.99x (im2col 3x instead of 9x the input, and
+# a [48x48] @ [48xL] product at 83-88 GFLOP/s against [16x144] @ [144xL] at 68-72); 32->32 at 28x28 0.89-0.92x
+# forward but 16->32 1.02-1.12x (a [32x144] product already runs at 83); 1->16 and 4->16 1.15-1.94x (3 or 12
+# column rows), 8->8 0.80-0.89x; at 14x14 (2 extra rows in 14) 32->32 no faster, at 7x7 slower.
+ROW_TAPS_MAX_EXTRA = 0.1  # extra padded rows, as a fraction of the output rows
+ROW_TAPS_MAX_OUT = 16  # output channels
+ROW_TAPS_MIN_ROWS = 24  # column rows (input channels times kernel width)
 _scratch = threading.local()  # per thread, so Python threads may run convolutions side by side
 
 
@@ -52,18 +64,25 @@ class _Plan:
         self.c_out = weight_shape[0]
         self.groups = groups
         self.geom = geom
-        self.rows = c * geom.kernel[0] * geom.kernel[1]
         top, bottom, left, right = geom.pads
-        (_, kw), (_, dw) = geom.kernel, geom.dilation
+        (kh, kw), (_, dw) = geom.kernel, geom.dilation
         # Layout: tight when the output rows are as wide as the input's (stride 1, left + right padding =
         # the kernel's extent - 1: 'same'), flat for other stride-1 convolutions, strided otherwise.
         self.tight = geom.stride == (1, 1) and left + right == (kw - 1) * dw
         self.flat = geom.stride == (1, 1) and not self.tight
         self.hp, self.wp = h + top + bottom, w + left + right
         ho, wo = geom.out_size
+        # Row taps after the product (stride 1, one group): the columns hold the kernel's column taps over
+        # every padded row, and row tap i is the product's row block i read i*dh rows down (``conv_kernels``).
+        self.row_taps = ((self.tight or self.flat) and groups == 1 and kh > 1 and self.c_out <= ROW_TAPS_MAX_OUT
+                         and c * kw >= ROW_TAPS_MIN_ROWS and self.hp - ho <= ROW_TAPS_MAX_EXTRA * ho)
+        self.col_kernel_rows, self.col_height = (1, self.hp) if self.row_taps else (kh, ho)
+        self.rows = c * self.col_kernel_rows * kw
+        self.taps_after = kh if self.row_taps else 1  # kernel rows applied after the product
+        self.product_rows = self.c_out * self.taps_after
         self.row_width = self.wp if self.flat else wo
-        self.span = ho * self.row_width
-        per_sample = max(1, self.rows * self.span * itemsize)
+        self.span = self.col_height * self.row_width
+        per_sample = max(1, (self.rows + self.product_rows) * self.span * itemsize)
         # Within the byte budget, and at least one chunk per thread when there are enough samples; then as
         # many chunks per thread, of sizes within one sample of each other (64 samples in chunks of 9 had
         # given one thread 36 and the other 28).
@@ -72,7 +91,7 @@ class _Plan:
         if count >= threads:
             count = min(n, -(-count // threads) * threads)
         self.chunks = [(n * k // count, n * (k + 1) // count) for k in range(count)]
-        per_out, per_in = self.c_out // groups, self.rows // groups
+        per_out, per_in = self.product_rows // groups, self.rows // groups
         self.group_slices = [(slice(g * per_out, (g + 1) * per_out), slice(g * per_in, (g + 1) * per_in))
                              for g in range(groups)]
 
@@ -86,11 +105,38 @@ class _Plan:
             row = self.row_width
             padded = _buffer("padded", (n1 - n0) * x.shape[1] * self.hp * row + (kw - 1) * dw, x.dtype)
             kernels.pad_planes(x, n0, n1, top, left, self.hp, row, padded)
-            kernels.im2col_runs(padded, x.shape[1], self.hp, row, kh, kw, dh, dw, g.out_size[0], left, self.tight,
-                                col)
+            kernels.im2col_runs(padded, x.shape[1], self.hp, row, self.col_kernel_rows, kw, dh, dw, self.col_height,
+                                left, self.tight, col)
         else:
             kernels.im2col_strided(x, n0, n1, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, col)
         return col
+
+    def weight_matrix(self, weight, dtype):
+        """The weights as the product's left matrix: ``[Co, C/groups*kh*kw]``, or with row taps
+        ``[kh*Co, C*kw]`` (row ``i*Co + o``, column ``c*kw + j``)."""
+        if self.row_taps:
+            weight = weight.transpose(2, 0, 1, 3)
+        return np.ascontiguousarray(weight.reshape(self.product_rows, self.rows // self.groups), dtype=dtype)
+
+    def weight_grad(self, rows, shape):
+        """``weight_matrix``'s inverse: the ``[product_rows, rows/groups]`` gradient as ``shape``."""
+        if self.row_taps:
+            co, c, kh, kw = shape
+            return rows.reshape(kh, co, c, kw).transpose(1, 2, 0, 3)
+        return rows.reshape(shape)
+
+    def assemble(self, product, bias, has_bias, n0, out):
+        """The chunk's product into ``out[n0:...]`` plus the bias."""
+        kernels.assemble_output(product, self.taps_after, self.geom.dilation[0], self.row_width, self.col_height,
+                                bias, has_bias, n0, out)
+
+    def gather(self, dout, n0, gathered, dbias):
+        """``assemble``'s adjoint: the chunk's output gradient as the product's shape; ``dbias +=`` its sums."""
+        if self.row_taps:
+            kernels.gather_row_taps_grad(dout, n0, self.taps_after, self.geom.dilation[0], self.row_width,
+                                         self.col_height, gathered, dbias)
+        else:
+            kernels.gather_output_grad(dout, n0, self.row_width, gathered, dbias)
 
     def scatter(self, dcol, n0, dx):
         """col2im of a chunk's column gradients into ``dx[n0:...]``."""
@@ -100,8 +146,8 @@ class _Plan:
         if self.flat or self.tight:
             row = self.row_width
             plane = _buffer("plane", self.hp * row + (kw - 1) * dw, dx.dtype)
-            kernels.col2im_runs(dcol, self.hp, row, kh, kw, dh, dw, *g.out_size, top, left, self.tight, n0, dx,
-                                plane)
+            kernels.col2im_runs(dcol, self.hp, row, self.col_kernel_rows, kw, dh, dw, self.col_height, g.out_size[1],
+                                top, left, self.tight, n0, dx, plane)
         else:
             kernels.col2im_strided(dcol, n0, kh, kw, sh, sw, dh, dw, top, left, *g.out_size, dx)
 
@@ -189,7 +235,7 @@ def conv_forward(x, weight, bias, geom, groups, out=None):
     """
     x = np.ascontiguousarray(x)
     plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize, _threads())
-    weight_rows = np.ascontiguousarray(weight.reshape(plan.c_out, -1), dtype=x.dtype)
+    weight_rows = plan.weight_matrix(weight, x.dtype)
     has_bias = bias is not None
     bias_arg = np.ascontiguousarray(bias, dtype=x.dtype) if has_bias else np.zeros(1, dtype=x.dtype)
     if out is None:
@@ -199,10 +245,10 @@ def conv_forward(x, weight, bias, geom, groups, out=None):
         for i in indices:
             n0, n1 = plan.chunks[i]
             col = plan.columns(x, n0, n1)
-            product = _matrix("product", plan.c_out, col.shape[1], x.dtype)
+            product = _matrix("product", plan.product_rows, col.shape[1], x.dtype)
             for o, r in plan.group_slices:
                 np.matmul(weight_rows[o], col[r], out=product[o])
-            kernels.assemble_output(product, plan.row_width, bias_arg, has_bias, n0, out)
+            plan.assemble(product, bias_arg, has_bias, n0, out)
 
     _over_chunks(plan.chunks, work)
     return out
@@ -218,21 +264,21 @@ def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True):
     x = np.ascontiguousarray(x)
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize, _threads())
-    weight_rows = np.ascontiguousarray(weight.reshape(plan.c_out, -1), dtype=x.dtype)
+    weight_rows = plan.weight_matrix(weight, x.dtype)
     dx = np.empty(x.shape, dtype=x.dtype) if need_x else None
 
     def work(indices):
         """This thread's chunks; returns its sums of the bias and weight gradients (float64)."""
         dbias = np.zeros(plan.c_out, dtype=np.float64)
-        dweight = np.zeros((plan.c_out, plan.rows // groups), dtype=np.float64) if need_weight else None
+        dweight = np.zeros((plan.product_rows, plan.rows // groups), dtype=np.float64) if need_weight else None
         for i in indices:
             n0, n1 = plan.chunks[i]
-            gathered = _matrix("gathered", plan.c_out, (n1 - n0) * plan.span, x.dtype)
-            kernels.gather_output_grad(dout, n0, plan.row_width, gathered, dbias)
+            gathered = _matrix("gathered", plan.product_rows, (n1 - n0) * plan.span, x.dtype)
+            plan.gather(dout, n0, gathered, dbias)
             if need_weight:
                 col = plan.columns(x, n0, n1)
                 # dW_g^T = col_g @ dout_g^T: BLAS ran this orientation ~1.8x faster than dout_g @ col_g^T.
-                partial = _matrix("dweight", plan.rows // groups, plan.c_out, x.dtype)
+                partial = _matrix("dweight", plan.rows // groups, plan.product_rows, x.dtype)
                 for o, r in plan.group_slices:
                     np.matmul(col[r], gathered[o].T, out=partial[:, o])
                 dweight += partial.T
@@ -245,7 +291,7 @@ def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True):
 
     sums = _over_chunks(plan.chunks, work)
     dbias = sum(part[0] for part in sums)
-    dweight = sum(part[1] for part in sums).astype(x.dtype).reshape(weight.shape) if need_weight else None
+    dweight = plan.weight_grad(sum(part[1] for part in sums).astype(x.dtype), weight.shape) if need_weight else None
     return dx, dweight, dbias.astype(x.dtype)
 
 

@@ -24,6 +24,14 @@ Three column layouts (``R`` above is the length of a row of outputs):
   computed and dropped (their output gradients are zero);
 * *strided* (any stride): ``R = Wo``, gathered element by element.
 
+*Row taps* (tight or flat, one group; ``conv_compute`` says for which shapes): the columns hold
+only the kernel's column taps ``(c, j)``, over all ``Hp`` padded rows, and the weights are stacked
+by kernel row, ``[kh*Co, C*kw]``; kernel row ``i`` is then applied after the product, as its row
+block ``i`` read ``i*dh`` rows further down (``assemble_output``; ``gather_row_taps_grad`` is the
+adjoint). im2col copies the input ``kw`` times instead of ``kh*kw``, and the product has ``kh`` times
+the rows and a ``kh``-th of the depth, which BLAS runs faster when there are few output channels,
+at the price of ``Hp - Ho`` extra product rows per sample.
+
 Why this shape (AMD EPYC, 2 cores, batch 64, 16 -> 16 channels, 3x3, 28x28;
 ``benchmarks/conv_gflops.py`` prints the numbers): chunks of a few MB keep
 the columns in cache between im2col and the product that reads them (the
@@ -218,22 +226,7 @@ def col2im_strided(dcol, n0, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
                             dst[ow * sw + offset] += src_row[start + ow]
 
 
-# ------------------------------------------------------------ both layouts
-@njit(**_JIT)
-def assemble_output(product, row_width, bias, has_bias, n0, out):
-    """``out[n0 + n, o, oh, ow] = product[o, n*Ho*R + oh*R + ow] + bias[o]`` (``R = row_width >= Wo``)."""
-    channels, ho, wo = out.shape[1], out.shape[2], out.shape[3]
-    span = ho * row_width
-    for n in range(product.shape[1] // span):
-        for o in range(channels):
-            b = bias[o] if has_bias else 0
-            for oh in range(ho):
-                src = product[o, n * span + oh * row_width:n * span + oh * row_width + wo]
-                dst = out[n0 + n, o, oh]
-                for ow in range(wo):
-                    dst[ow] = src[ow] + b
-
-
+# ------------------------------------------------------------ the output and its gradient, every layout
 @njit(fastmath={"reassoc"}, **_JIT)  # reassociating the bias sum lets it vectorise
 def gather_output_grad(dout, n0, row_width, gathered, dbias):
     """``gathered[o, n*Ho*R + oh*R + ow] = dout[n0 + n, o, oh, ow]`` (0 for ``ow >= Wo``); ``dbias[o] +=`` the sum."""
@@ -250,6 +243,54 @@ def gather_output_grad(dout, n0, row_width, gathered, dbias):
                     total += src[ow]
                 for ow in range(wo, row_width):
                     dst[ow] = 0
+        dbias[o] += total
+
+
+@njit(**_JIT)
+def assemble_output(product, kh, dh, row_width, height, bias, has_bias, n0, out):
+    """``out[n0 + n, o, oh, ow] = sum_i product[i*Co + o, n*height*R + (oh + i*dh)*R + ow] + bias[o]``
+    (``R = row_width >= Wo``; ``i < kh``).
+
+    The usual layouts pass ``kh = 1`` and ``height = Ho``: the product is the output, laid out on rows
+    of ``R``. With row taps the columns held only the kernel's column taps, over all ``height = Hp``
+    padded rows, and kernel row ``i`` is the product's row block ``i`` read ``i*dh`` rows further down."""
+    channels, ho, wo = out.shape[1], out.shape[2], out.shape[3]
+    span = height * row_width
+    for n in range(product.shape[1] // span):
+        for o in range(channels):
+            b = bias[o] if has_bias else 0
+            for oh in range(ho):
+                dst = out[n0 + n, o, oh]
+                start = n * span + oh * row_width
+                first = product[o, start:start + wo]
+                for ow in range(wo):
+                    dst[ow] = first[ow] + b
+                for i in range(1, kh):
+                    src = product[i * channels + o, start + i * dh * row_width:start + i * dh * row_width + wo]
+                    for ow in range(wo):
+                        dst[ow] += src[ow]
+
+
+@njit(fastmath={"reassoc"}, **_JIT)  # reassociating the bias sum lets it vectorise
+def gather_row_taps_grad(dout, n0, kh, dh, row_width, height, gathered, dbias):
+    """The adjoint of ``assemble_output`` with row taps: ``gathered[i*Co + o, n*height*R + r*R + ow] =
+    dout[n0 + n, o, r - i*dh, ow]`` where that row exists and ``ow < Wo``, else 0; ``dbias[o] +=`` the sum
+    of ``dout``."""
+    channels, ho, wo = dout.shape[1], dout.shape[2], dout.shape[3]
+    span = height * row_width
+    gathered[:, :] = 0  # as fast as zeroing only the entries no output lands on (measured in one process)
+    for o in range(channels):
+        total = 0.0
+        for n in range(gathered.shape[1] // span):
+            for oh in range(ho):
+                src = dout[n0 + n, o, oh]
+                for ow in range(wo):
+                    total += src[ow]
+                for i in range(kh):
+                    start = n * span + (oh + i * dh) * row_width
+                    dst = gathered[i * channels + o, start:start + wo]
+                    for ow in range(wo):
+                        dst[ow] = src[ow]
         dbias[o] += total
 
 
