@@ -256,13 +256,22 @@ def assemble_output(product, kh, dh, row_width, height, bias, has_bias, n0, out)
     padded rows, and kernel row ``i`` is the product's row block ``i`` read ``i*dh`` rows further down."""
     channels, ho, wo = out.shape[1], out.shape[2], out.shape[3]
     span = height * row_width
+    down = dh * row_width
     for n in range(product.shape[1] // span):
         for o in range(channels):
-            b = bias[o] if has_bias else 0
+            # Without a bias, ``bias`` is a one-element zero array: its element keeps the sums in the arrays'
+            # dtype (an integer 0 makes them float64, and the one-pass sum below would round differently).
+            b = bias[o] if has_bias else bias[0]
             for oh in range(ho):
                 dst = out[n0 + n, o, oh]
                 start = n * span + oh * row_width
                 first = product[o, start:start + wo]
+                if kh == 3:  # the common kernel in one pass (half the time of the loops below, same additions)
+                    second = product[channels + o, start + down:start + down + wo]
+                    third = product[2 * channels + o, start + 2 * down:start + 2 * down + wo]
+                    for ow in range(wo):
+                        dst[ow] = ((first[ow] + b) + second[ow]) + third[ow]
+                    continue
                 for ow in range(wo):
                     dst[ow] = first[ow] + b
                 for i in range(1, kh):
