@@ -61,9 +61,11 @@ def make_case(c_in, c_out, kernel, size, padding, rng):
 
 
 def print_product_ceilings(cases, gemm, repeats):
-    """What BLAS alone does with each targeted convolution's product: ``[Co, Ci*kh*kw] @ [Ci*kh*kw, span]``
-    on one thread, one chunk's worth of columns (~``CHUNK_BYTES``), as each of the convolution's threads
-    runs it. Twice that rate (two cores) is the most the im2col + BLAS design can reach for the shape."""
+    """What BLAS alone does with each targeted convolution's product, in the layout the convolution runs
+    (``conv_compute._Plan``: ``[Co, Ci*kh*kw] @ [Ci*kh*kw, span]``, or with row taps ``[kh*Co, Ci*kw] @
+    [Ci*kw, span]``) on one thread, one chunk's worth of columns, as each of the convolution's threads runs
+    it. Twice that rate (two cores) is the most the design can reach for the shape, less the product's
+    extra columns with row taps (``Hp/Ho``), which the convolution's FLOPs do not count."""
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(1)
@@ -72,15 +74,17 @@ def print_product_ceilings(cases, gemm, repeats):
         for name, spec in SHAPES.items():
             if not spec[5]:
                 continue
-            c_in, c_out, (kh, kw) = spec[0], spec[1], spec[2]
-            rows = c_in * kh * kw
-            span = max(1, conv_compute.CHUNK_BYTES // (4 * rows))
-            weight = rng.standard_normal((c_out, rows)).astype(np.float32)
+            x, w, _, geom, _, _ = cases[name]
+            plan = conv_compute._Plan(x.shape, w.shape, geom, 1, x.itemsize, conv_compute._threads())
+            n0, n1 = plan.chunks[0]
+            rows, out_rows, span = plan.rows, plan.product_rows, (n1 - n0) * plan.span
+            weight = rng.standard_normal((out_rows, rows)).astype(np.float32)
             cols = rng.standard_normal((rows, span)).astype(np.float32)
             seconds = min(best_time(lambda weight=weight, cols=cols: weight @ cols) for _ in range(repeats))
-            rate = 2.0 * c_out * rows * span / seconds / 1e9
-            print(f"  {name:<28} [{c_out}x{rows}] @ [{rows}x{span}]: {rate:6.1f} GFLOP/s per thread, two threads "
-                  f"<= {2 * rate / gemm:.2f} of the GEMM rate")
+            rate = 2.0 * out_rows * rows * span / seconds / 1e9
+            layout = "row taps" if plan.row_taps else "im2col"
+            print(f"  {name:<28} [{out_rows}x{rows}] @ [{rows}x{span}] ({layout}): {rate:6.1f} GFLOP/s per thread,"
+                  f" two threads <= {2 * rate / gemm:.2f} of the GEMM rate")
 
 
 def main(argv=None):

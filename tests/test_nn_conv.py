@@ -98,6 +98,27 @@ def test_row_taps_are_chosen_where_they_were_measured_faster(monkeypatch):
     assert sum(chosen) == 4
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_taps_as_chosen_match_the_reference_with_default_chunks(dtype):
+    """The SmallResNet's 16-channel block conv (row taps by the real thresholds, default chunking, several
+    samples per chunk) against the numpy reference; its weight gradient C-contiguous like the others."""
+    x_shape, w_shape = (7, 16, 28, 28), (16, 16, 3, 3)
+    geom = _geometry(x_shape, w_shape, (1, 1), (1, 1, 1, 1), (1, 1))
+    assert conv_compute._Plan(x_shape, w_shape, geom, 1, np.dtype(dtype).itemsize).row_taps
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
+    b, dout = rng.standard_normal(16).astype(dtype), rng.standard_normal(x_shape).astype(dtype)
+    tol = {"rtol": 1e-10, "atol": 1e-10} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-3}
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    np.testing.assert_allclose(conv_compute.conv_forward(x, w, b, geom, 1),
+                               conv_reference.conv_forward(x64, w64, b.astype(np.float64), geom, 1), **tol)
+    got = conv_compute.conv_backward(dout, x, w, geom, 1)
+    expected = conv_reference.conv_backward(dout.astype(np.float64), x64, w64, geom, 1)
+    for name, ours, theirs in zip(("dx", "dweight", "dbias"), got, expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, err_msg=name, **tol)
+    assert got[1].flags.c_contiguous
+
+
 def test_an_empty_batch_convolves_to_an_empty_batch_with_zero_weight_gradients():
     x = Tensor(np.zeros((0, 2, 5, 5), np.float32), stop_gradient=False)
     w = Tensor(np.ones((3, 2, 3, 3), np.float32), stop_gradient=False)

@@ -25,17 +25,20 @@ keep_large_buffers_in_heap()  # this module loads on the first convolution; see 
 # im2col and the product that reads them, large enough for long BLAS calls. 1-8 MB had measured within
 # 10% of each other; on 2026-12-01, with the VM's memory slower (stream 44-50 GB/s), 2 MB ran the 3x3
 # 16/32/64-channel convs 5-20% faster than 4 MB (four alternated runs, min and median) and the SmallResNet
-# step 10-12%. (The product was counted from the row-taps layout on, whose product is a third of the
-# columns' size; in the others it is a tenth or less, and their chunks stayed the same or one sample smaller.)
+# step 10-12%. The product counts from the row-taps layout on (its product is as large as its columns);
+# in the other layouts that made the 1->16 stem's chunks 16 samples instead of 32 (its product is 16/9 of
+# its columns) and 16->32's 2-3 instead of 4, and cut the others by a sample at most: alternated 40x in one
+# process, the two budgets ran the stem's forward 0.89x, its backward 1.02-1.11x, the others 0.96-1.02x.
 CHUNK_BYTES = 2 << 20
 # Row taps after the product (``_Plan.row_taps``) where the usual product is a poor shape for BLAS (few
 # output channels) and the other one is not (enough column rows, few extra padded rows). Measured on the
 # 2-core AMD EPYC VM (2026-12-01, batch 64, 3x3 'same', the two layouts alternated 60x in one process):
-# 16->16 at 28x28 forward 0.86-0.89x the time, backward 0.92-0.99x (im2col 3x instead of 9x the input, and
+# 16->16 at 28x28 forward 0.82-0.90x the time, backward 0.92-0.99x (im2col 3x instead of 9x the input, and
 # a [48x48] @ [48xL] product at 83-88 GFLOP/s against [16x144] @ [144xL] at 68-72); 32->32 at 28x28 0.89-0.92x
 # forward but 16->32 1.02-1.12x (a [32x144] product already runs at 83); 1->16 and 4->16 1.15-1.94x (3 or 12
-# column rows), 8->8 0.80-0.89x; at 14x14 (2 extra rows in 14) 32->32 no faster, at 7x7 slower.
-ROW_TAPS_MAX_EXTRA = 0.1  # extra padded rows, as a fraction of the output rows
+# column rows), 8->8 0.73-0.89x; at 14x14 (2 extra rows in 14) 32->32 no faster, at 7x7 slower. Other
+# kernels, dilations and 'valid' padding pass the same tests (not timed).
+ROW_TAPS_MAX_EXTRA = 0.1  # extra rows (Hp - Ho = (kh - 1)*dh at stride 1) as a fraction of Ho: Ho >= 20 for 3x3
 ROW_TAPS_MAX_OUT = 16  # output channels
 ROW_TAPS_MIN_ROWS = 24  # column rows (input channels times kernel width)
 _scratch = threading.local()  # per thread, so Python threads may run convolutions side by side
@@ -122,7 +125,7 @@ class _Plan:
         """``weight_matrix``'s inverse: the ``[product_rows, rows/groups]`` gradient as ``shape``."""
         if self.row_taps:
             co, c, kh, kw = shape
-            return rows.reshape(kh, co, c, kw).transpose(1, 2, 0, 3)
+            return np.ascontiguousarray(rows.reshape(kh, co, c, kw).transpose(1, 2, 0, 3))
         return rows.reshape(shape)
 
     def assemble(self, product, bias, has_bias, n0, out):

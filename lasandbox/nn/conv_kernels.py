@@ -30,7 +30,8 @@ by kernel row, ``[kh*Co, C*kw]``; kernel row ``i`` is then applied after the pro
 block ``i`` read ``i*dh`` rows further down (``assemble_output``; ``gather_row_taps_grad`` is the
 adjoint). im2col copies the input ``kw`` times instead of ``kh*kw``, and the product has ``kh`` times
 the rows and a ``kh``-th of the depth, which BLAS runs faster when there are few output channels,
-at the price of ``Hp - Ho`` extra product rows per sample.
+at the price of ``Hp - Ho`` extra output rows per sample (``(Hp - Ho)*R`` more product columns).
+``im2col_runs`` and ``col2im_runs`` serve it with one kernel row and ``Hp`` in place of ``Ho``.
 
 Why this shape (AMD EPYC, 2 cores, batch 64, 16 -> 16 channels, 3x3, 28x28;
 ``benchmarks/conv_gflops.py`` prints the numbers): chunks of a few MB keep
