@@ -77,11 +77,11 @@ def conv_products(model, x):
 
 def bare_product_rate(shape, repeats=5):
     """GFLOP/s of ``[Co, K] @ [K, chunk]`` at one BLAS thread (a chunk of columns as the convolutions cut
-    them, ``conv_compute.CHUNK_BYTES``), times the cores."""
-    from lasandbox.nn.conv_compute import CHUNK_BYTES
+    them, ``conv_compute.chunk_columns``), times the cores."""
+    from lasandbox.nn.conv_compute import chunk_columns
 
     c_out, rows, _ = shape
-    span = max(1, CHUNK_BYTES // (4 * rows))
+    span = chunk_columns(rows, c_out, 4)
     rng = np.random.default_rng(0)
     weight, cols = (rng.standard_normal(s).astype(np.float32) for s in ((c_out, rows), (rows, span)))
     with threadpool_limits(limits=1, user_api="blas"):

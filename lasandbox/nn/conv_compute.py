@@ -44,6 +44,12 @@ ROW_TAPS_MIN_ROWS = 24  # column rows (input channels times kernel width)
 _scratch = threading.local()  # per thread, so Python threads may run convolutions side by side
 
 
+def chunk_columns(rows, product_rows, itemsize):
+    """Columns a chunk may hold within ``CHUNK_BYTES``: each one ``rows`` values of the columns matrix
+    and ``product_rows`` of the product (at least one)."""
+    return max(1, CHUNK_BYTES // ((rows + product_rows) * itemsize))
+
+
 def _buffer(name, size, dtype):
     """A 1-D scratch array of at least ``size`` values, reused between calls (fresh pages cost page faults)."""
     buffers = _scratch.__dict__.setdefault("buffers", {})
@@ -85,11 +91,11 @@ class _Plan:
         self.product_rows = self.c_out * self.taps_after
         self.row_width = self.wp if self.flat else wo
         self.span = self.col_height * self.row_width
-        per_sample = max(1, (self.rows + self.product_rows) * self.span * itemsize)
+        samples_in_budget = chunk_columns(self.rows, self.product_rows, itemsize) // self.span
         # Within the byte budget, and at least one chunk per thread when there are enough samples; then as
         # many chunks per thread, of sizes within one sample of each other (64 samples in chunks of 9 had
         # given one thread 36 and the other 28).
-        size = int(max(1, min(n, CHUNK_BYTES // per_sample, -(-n // threads))))
+        size = int(max(1, min(n, samples_in_budget, -(-n // threads))))
         count = -(-n // size)
         if count >= threads:
             count = min(n, -(-count // threads) * threads)
@@ -135,11 +141,8 @@ class _Plan:
 
     def gather(self, dout, n0, gathered, dbias):
         """``assemble``'s adjoint: the chunk's output gradient as the product's shape; ``dbias +=`` its sums."""
-        if self.row_taps:
-            kernels.gather_row_taps_grad(dout, n0, self.taps_after, self.geom.dilation[0], self.row_width,
-                                         self.col_height, gathered, dbias)
-        else:
-            kernels.gather_output_grad(dout, n0, self.row_width, gathered, dbias)
+        kernels.gather_output_grad(dout, n0, self.taps_after, self.geom.dilation[0], self.row_width,
+                                   self.col_height, gathered, dbias)
 
     def scatter(self, dcol, n0, dx):
         """col2im of a chunk's column gradients into ``dx[n0:...]``."""
