@@ -300,6 +300,42 @@ def test_host_scratch_arrays_are_cache_line_aligned():
     assert scratch.aligned(np.empty, 5, np.float64).ctypes.data % 64 == 0
 
 
+def test_chunk_tables_are_reused_for_the_same_segments():
+    """A step called again with the same segments reuses its chunk table (on cuda also the table's device
+    copy, kept per table object), instead of building and uploading one per call."""
+    from lasandbox.kernels import loops
+
+    first = loops.chunk_table(np.array([0, 5000, 5003]))
+    assert loops.chunk_table([0, 5000, 5003]) is first
+    assert loops.chunk_table(np.array([0, 5000, 5004])) is not first
+    assert first.lo.tolist() == [0, 4096, 5000] and first.segment.tolist() == [0, 0, 1]
+
+
+@gpu
+@pytest.mark.skipif(not CUDA, reason="no cuda backend (numba.cuda.is_available() is False)")
+def test_cuda_two_pass_steps_reuse_their_scratch_and_tables():
+    """Five Lamb steps on the device allocate its direction array once and upload its chunk table once."""
+    from lasandbox.kernels import scratch
+
+    uploads = []
+    original = cuda_backend._DeviceTable.__init__
+
+    def counting(self, *args):
+        uploads.append(1)
+        original(self, *args)
+
+    dev = [kernels.to_device(a) for a in random_arrays(3001, seed=5)[:4]]
+    scratch._local.__dict__.pop("cache", None)
+    cuda_backend._DeviceTable.__init__ = counting
+    try:
+        for step in range(1, 6):
+            kernels.lamb_step(*dev, 0.01, step, segments=[0, 1000, 3001], backend="cuda")
+    finally:
+        cuda_backend._DeviceTable.__init__ = original
+    device_entries = [key for key in scratch._local.cache if key[0] is cuda_backend._device_scratch]
+    assert len(device_entries) == 1 and len(uploads) <= 1
+
+
 @gpu
 @pytest.mark.skipif(not CUDA, reason="no cuda backend (numba.cuda.is_available() is False)")
 def test_cuda_step_is_one_launch_and_auto_picks_cuda(monkeypatch):

@@ -50,6 +50,34 @@ def test_stored_gpu_files_are_read_back_and_overlaid(tmp_path):
     assert out.stat().st_size > 10_000
 
 
+def test_gpu_rows_are_written_before_the_cpu_part_runs(tmp_path, monkeypatch):
+    """A lent GPU's csv exists as soon as its part ends: a time limit during the CPU part loses none of it."""
+    from lasandbox.kernels import bench_gpu
+
+    fake = [{"kernel": "adam", "backend": "cuda", "size": 2**10, "log2_size": 10, "seconds": 1e-5, "gbps": 99.0,
+             "roofline_gbps": 100.0, "roofline_fraction": 0.99, "torch_seconds": math.nan,
+             "speedup_vs_torch": math.nan}]
+    monkeypatch.setattr(bench_gpu, "gpu_present", lambda: True)
+    monkeypatch.setattr(bench_gpu, "run_gpu", lambda sizes, kernels, rounds, progress_update=None: list(fake))
+    monkeypatch.setattr(bench_gpu, "device_name", lambda: "Test GPU 1")
+    monkeypatch.setattr(bench_gpu, "gpu_versions", lambda: "driver 0")
+
+    class Stop(Exception):
+        pass
+
+    def cpu_part(*args, **kwargs):
+        assert (tmp_path / "kernels_gpu_test_gpu_1.csv").exists(), "the GPU csv must exist before the CPU part"
+        raise Stop
+
+    monkeypatch.setattr(bench, "time_round_robin", cpu_part)
+    with pytest.raises(Stop):
+        bench.main(["--sizes", "10", "--rounds", "1", "--backends", "cpu,cuda", "--no-extras", "--rules", "adam",
+                    "--out", str(tmp_path), "--gpu-data-dir", str(tmp_path / "data")])
+    header, rows = bench_plot.read_csv(tmp_path / "data" / "kernels_gpu_test_gpu_1.csv")
+    assert header["device"] == "Test GPU 1" and "driver 0" in header["versions"]
+    assert [(row["kernel"], row["backend"]) for row in rows] == [("adam", "cuda")]
+
+
 def test_main_prints_table_and_targets(tmp_path, capsys):
     assert bench.main(["--sizes", "10", "--rounds", "1", "--backends", "numpy,cpu", "--no-extras",
                        "--out", str(tmp_path)]) == 0

@@ -119,7 +119,7 @@ def run_step(rule: Rule, arrays, lr, step, hypers, *, slow=None, alpha=0.5, segm
         chain = (LOOKAHEAD,)
         named_arrays["slow_e0"] = slow
         scalars = {**scalars, **{f"{k}_e0": v for k, v in lookahead_scalars(alpha).items()}}
-    impl.run(rule, chain, named_arrays, scalars, loops.ChunkTable(segments) if rule.segmented else None)
+    impl.run(rule, chain, named_arrays, scalars, loops.chunk_table(segments) if rule.segmented else None)
 
 
 def _slot_rows(rule, arrays, hypers, step, validate):

@@ -74,14 +74,16 @@ def machine_label():
     return f"{model}, {numba.config.NUMBA_NUM_THREADS} threads"
 
 
-def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kernels=None, show_progress=True):
+def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kernels=None, show_progress=True,
+                  on_gpu_rows=None):
     """Time every kernel on every backend at each ``2**size``; return rows (dicts of ``bench_plot.COLUMNS``).
 
     ``kernels``: labels of ``bench_cases.kernel_labels()`` (default: every registered rule, plain and
     with the fused sync, and the sync alone).
     ``backends`` may hold numpy, cpu, cuda and torch (default: all available).
-    cuda rows come only from a real GPU. With ``out_dir``, writes ``kernels.csv``
-    and ``kernels.png`` there.
+    cuda rows come only from a real GPU; they are measured first, and handed to ``on_gpu_rows(rows)``
+    as soon as they are (a lent GPU's numbers must not be lost to a time limit in the CPU part). With
+    ``out_dir``, writes ``kernels.csv`` and ``kernels.png`` there.
     """
     backends = list(backends or default_backends())
     kernels = list(kernel_labels() if kernels is None else kernels)
@@ -91,6 +93,10 @@ def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kern
     bar = progress(total=len(sizes) * rounds + (len(sizes) if use_gpu else 0), desc="bench kernels",
                    enabled=None if show_progress else False)
     rows, cleaner = [], CacheCleaner()
+    if use_gpu:
+        rows += bench_gpu.run_gpu([2**e for e in sizes], kernels, rounds, progress_update=lambda: bar.update(1))
+        if on_gpu_rows is not None:
+            on_gpu_rows(list(rows))
     for exponent in sizes:
         size = 2**exponent
         # The roofline streams over random data too: an array of one repeated value (or never-written
@@ -115,8 +121,6 @@ def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kern
                          "roofline_fraction": gbps / roofline_gbps, "torch_seconds": torch_seconds,
                          "speedup_vs_torch": torch_seconds / case.best})
         del buffers, cases
-    if use_gpu:
-        rows += bench_gpu.run_gpu([2**e for e in sizes], kernels, rounds, progress_update=lambda: bar.update(1))
     bar.close()
     if out_dir is not None:
         write_outputs(rows, out_dir)
@@ -131,11 +135,7 @@ def write_outputs(rows, out_dir, gpu_data_dir=None):
     gpu_rows = [row for row in rows if row["backend"] in GPU_BACKENDS]
     extra_dirs = []
     if gpu_rows:
-        header = dict(header, device=bench_gpu.device_name(),
-                      versions=", ".join(filter(None, [header["versions"], bench_gpu.gpu_versions()])))
-        slug = re.sub(r"[^A-Za-z0-9]+", "_", header["device"]).strip("_").lower()
-        for folder in [out_dir] + ([Path(gpu_data_dir)] if gpu_data_dir else []):
-            bench_plot.write_csv(folder / f"kernels_gpu_{slug}.csv", gpu_rows, header)
+        write_gpu_rows(gpu_rows, out_dir, gpu_data_dir)
         extra_dirs = [gpu_data_dir] if gpu_data_dir else []
     host_rows = [row for row in rows if row not in gpu_rows]  # stored GPU files are drawn from disk
     files = bench_plot.stored_gpu_files(extra_dirs + [out_dir])
@@ -144,6 +144,18 @@ def write_outputs(rows, out_dir, gpu_data_dir=None):
     except ModuleNotFoundError as err:  # e.g. a GPU image without matplotlib: the csv files are what matter
         print(f"no figure: {err} (the csv files are written)")
         return None
+
+
+def write_gpu_rows(rows, out_dir, gpu_data_dir=None):
+    """The GPU rows as ``kernels_gpu_<device>.csv`` in ``out_dir`` (and ``gpu_data_dir``), with the device and
+    its versions in the header."""
+    gpu_rows = [row for row in rows if row["backend"] in GPU_BACKENDS]
+    header = run_header()
+    header = dict(header, device=bench_gpu.device_name(),
+                  versions=", ".join(filter(None, [header["versions"], bench_gpu.gpu_versions()])))
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", header["device"]).strip("_").lower()
+    for folder in [Path(out_dir)] + ([Path(gpu_data_dir)] if gpu_data_dir else []):
+        bench_plot.write_csv(folder / f"kernels_gpu_{slug}.csv", gpu_rows, header)
 
 
 def run_header():
@@ -363,7 +375,8 @@ def main(argv=None):
         print("cuda: no real GPU here (the simulator is not benchmarked); skipping the cuda backend")
     print(f"machine: {machine_label()}; backends: {', '.join(backends)}; rounds: {args.rounds}; "
           f"load average {load_average()} (other processes add noise; each number is a minimum)")
-    rows = run_benchmark(args.sizes, backends, args.rounds, kernels=args.kernels)
+    rows = run_benchmark(args.sizes, backends, args.rounds, kernels=args.kernels,
+                         on_gpu_rows=lambda gpu_rows: write_gpu_rows(gpu_rows, args.out, args.gpu_data_dir))
     # Written before the side measurements, which can take minutes: a lent GPU's rows must not be
     # lost to a time limit or an error after them.
     figure = write_outputs(rows, args.out, args.gpu_data_dir)

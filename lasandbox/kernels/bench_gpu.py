@@ -13,10 +13,15 @@ Measured in one process, interleaved round-robin like the CPU part:
 
 A sample is the wall time of ``repeats`` calls followed by a device-wide
 synchronise (numba and PyTorch share the primary CUDA context), so launch
-overhead counts, as it does for a user. A sample of one call (large arrays)
-starts after a 128 MB device-to-device copy has evicted the L2 cache (50 MB on an H100),
-as the CPU side cleans its caches; small arrays, timed many calls per sample,
-run from L2, as they would in a training loop.
+overhead counts, as it does for a user. A case is timed in as many calls per
+sample as fill 2 ms, so on an H100/H200 every kernel sample is several calls
+(Adam at 2^26 takes about half a millisecond) and only the host-transfer case
+is one call, after a 128 MB device-to-device copy has evicted the L2 cache (50 MB
+on an H100, 60 MB on an H200). Repeated calls find in L2 what the previous one
+left there: arrays that fit in it (2^22 elements and below) run from L2, as they
+would in a training loop, and so does that size's copy "roofline", so the
+roofline fraction there is against L2, not HBM; from 2^24 the arrays are larger
+than L2 and the rows are HBM numbers.
 """
 
 from __future__ import annotations

@@ -310,7 +310,9 @@ def _cuda_chunk_pass(rule, spec, threads):
         "    _c = cuda.blockIdx.x",
         "    _t = cuda.threadIdx.x",
         *[f"    _seg_{n} = _values[_chunk_segment[_c], {col}]" for n, col in spec.segment_reads],
-        *[f"    _acc_{n} = 0.0" for n, _ in spec.summed],
+        # float64(0.0), not 0.0: under NumPy 2 the simulator adds a Python float and a float32 in float32, so
+        # its per-thread sums would not be the device's float64 ones.
+        *[f"    _acc_{n} = float64(0.0)" for n, _ in spec.summed],
         "    _i = _chunk_lo[_c] + _t",
         "    while _i < _chunk_hi[_c]:",
         *_element_body(spec, rule, "_i", "        "),

@@ -93,11 +93,9 @@ def run(rule, chain, arrays, scalars, table=None):
 
     module = compiled.kernels_for(rule, chain, _target())
     if rule.scratch:
-        from numba import cuda
-
         from lasandbox.kernels import scratch
 
-        arrays = scratch.with_scratch(rule, arrays, lambda n, dtype: cuda.device_array(n, dtype=dtype))
+        arrays = scratch.with_scratch(rule, arrays, _device_scratch)
     if not rule.segmented:
         for spec in module.specs:
             n = _size(arrays[spec.arrays[0]])
@@ -114,6 +112,14 @@ def run(rule, chain, arrays, scalars, table=None):
             _launch_blocks(kernel, table.num_chunks, module.THREADS, device.lo, device.hi, device.segment,
                            device.partials, device.values, *[arrays[a] for a in spec.arrays],
                            *[_scalar(s, spec, scalars) for s in spec.scalars])
+
+
+def _device_scratch(size, dtype):
+    """``scratch.with_scratch``'s allocator on the device. One function for every call: the scratch cache
+    is keyed by it, and a new lambda per call had allocated a param-sized array on every step."""
+    from numba import cuda
+
+    return cuda.device_array(size, dtype=dtype)
 
 
 def _segment_scalar(value):

@@ -149,6 +149,22 @@ class ChunkTable:
         return int(self.lengths.size)
 
 
+_tables: dict = {}
+
+
+def chunk_table(offsets) -> ChunkTable:
+    """The ``ChunkTable`` of validated int64 ``offsets``, the same object for the same offsets: a step called
+    again with the same segments reuses it (and the cuda backend its device copy, which it keeps per table
+    object) instead of building and uploading one per call."""
+    key = np.ascontiguousarray(offsets, dtype=np.int64).tobytes()
+    table = _tables.get(key)
+    if table is None:
+        if len(_tables) >= 64:  # segmentations of calls long gone
+            _tables.clear()
+        table = _tables[key] = ChunkTable(np.frombuffer(key, dtype=np.int64).copy())
+    return table
+
+
 def segment_offsets(segments, size) -> np.ndarray:
     """Validated ``segments`` (int offsets from 0 to ``size``, non-decreasing; None = one segment)."""
     if segments is None:

@@ -7,7 +7,12 @@ whole arrays, so the numpy reference backend runs a rule as written, on arrays.
 When a rule is compiled for the ``cpu`` or ``cuda`` backend, ``translate.py``
 rebinds each of these names in the rule's globals to the matching function of
 ``CPU`` or ``CUDA_SOURCES`` below, which do the same thing on one element with
-the same rounding, so every backend computes the same float32 numbers.
+the same rounding, so the numpy and cpu backends compute the same float32
+numbers, bit for bit. On a real GPU, NVVM fuses ``a*b + c`` into one rounding
+(numba-cuda compiles with fused multiply-adds on), so the cuda backend agrees
+with them to a few ulps, not to the bit; square roots and divisions there are
+IEEE-rounded as on the CPU. The tests allow for that (the numba CUDA simulator
+runs the numpy arithmetic and cannot show it).
 
 Why not ``math.sqrt`` and ``if``: numpy needs ``np.sqrt`` and ``np.where`` on
 arrays; and a branch on data would stop the CPU loops from vectorising, while a
