@@ -306,6 +306,13 @@ def test_bad_grid_arguments_raise_clear_errors():
         evaluate_grid(model, plane, X, Y[:-1], show_progress=False)
     with pytest.raises(TypeError, match="integer class labels"):
         evaluate_grid(model, plane, X, Y.astype(np.float32), show_progress=False)
+    # Labels outside the model's classes: the batched kernel indexes the logits with them (it had read out
+    # of bounds and returned NaN or arbitrary numbers); every method refuses them.
+    classes = int(model(paddle.to_tensor(X[:1])).shape[-1])
+    for bad in (Y + classes, Y - classes):
+        for method in ("batched", "auto", "naive"):
+            with pytest.raises(ValueError, match="label"):
+                evaluate_grid(model, plane, X, bad, resolution=2, method=method, show_progress=False)
     with pytest.raises(TypeError, match="Plane"):
         evaluate_points(model, "plane", [[0, 0]], X, Y)
     with pytest.raises(ValueError, match="NaN"):

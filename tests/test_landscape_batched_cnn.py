@@ -87,6 +87,18 @@ def test_folded_grid_equals_the_per_point_loop(name):
     np.testing.assert_array_equal(chunked[1], naive.accuracy.ravel())
 
 
+@pytest.mark.parametrize("offset", [3, -3])
+def test_labels_outside_the_classes_are_refused_by_the_folded_pass(offset):
+    build, features = CASES["mnist1d_cnn"]
+    paddle.seed(0)
+    model = _with_statistics(build())
+    x = RNG.standard_normal((5, features)).astype(np.float32)
+    y = RNG.integers(0, 3, 5) + offset
+    for method in ("batched", "auto"):
+        with pytest.raises(ValueError, match=r"label"):
+            evaluate_grid(model, _plane(model), x, y, method=method, resolution=2, show_progress=False)
+
+
 def test_training_mode_batch_norm_is_not_folded_but_a_grid_evaluates_in_eval_mode():
     model = models.MNIST1DCNN(num_classes=3, channels=4)  # training mode: BN would use batch statistics
     layout = ParameterLayout.from_model(model)

@@ -150,6 +150,21 @@ def test_a_bad_running_power_in_a_state_dict_is_refused_before_anything_changes(
     assert all(np.array_equal(after[k].numpy(), before[k].numpy(), equal_nan=True) for k in before)
 
 
+@pytest.mark.parametrize("stored", [0.0, -0.5, 1e-45], ids=["zero", "negative", "below the stall"])
+def test_a_power_no_step_count_reaches_is_refused_quickly(stored):
+    """0.9's float32 powers stall at the smallest subnormal, so 0.0 (what Adam(beta1=0.5) stores after 200
+    steps) is never reached with beta1 = 0.9: refused by name, as soon as the powers stop moving (the search
+    had run on toward 2^40 steps, one multiplication each, and hung)."""
+    w = _param([1.0, 2.0])
+    opt = paddle.optimizer.Adam(0.001, beta1=0.9, parameters=[w])
+    _sgd_step(w, opt, [1.0, -2.0])
+    state = dict(opt.state_dict())
+    key = next(k for k in state if "beta1_pow_acc" in k)
+    state[key] = paddle.to_tensor(np.array([stored], "float32"))
+    with pytest.raises(ValueError, match="beta1_pow_acc.*saved with others"):
+        opt.set_state_dict(state)
+
+
 def test_a_refused_scheduler_state_leaves_the_optimizer_as_it_was():
     w = _param([1.0, 2.0])
     opt = paddle.optimizer.Adam(learning_rate=paddle.optimizer.lr.StepDecay(0.1, step_size=1), parameters=[w])

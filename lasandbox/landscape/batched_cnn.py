@@ -61,6 +61,7 @@ from numba import njit
 
 from lasandbox.autograd.engine import no_grad
 from lasandbox.autograd.tensor import Tensor
+from lasandbox.landscape.layout import LabelRangeError, check_labels_fit
 from lasandbox.nn import conv_compute, functional_conv, norm_kernels
 from lasandbox.nn.conv import _ConvNd
 from lasandbox.nn.layer import Layer
@@ -308,6 +309,7 @@ def _folded_forwards(plan, state):
 
 def _loss_and_hits(logits, labels, points):
     """Summed cross-entropy (float64) and hit count per point of folded ``[P*N, classes]`` logits."""
+    check_labels_fit(labels, logits.shape[-1])
     logits = logits.reshape(points, -1, logits.shape[-1]).astype(np.float64)
     shifted = logits - logits.max(axis=2, keepdims=True)
     log_norm = np.log(np.exp(shifted).sum(axis=2))
@@ -411,6 +413,8 @@ def probe_agrees(model, plan, layout, origin, d1, d2, x, y, evaluate_loaded):
     xs, ys = x[:8], y[:8]
     try:
         loss, accuracy = evaluate_plane_points_cnn(model, plan, origin, d1, d2, coords, xs, ys)
+    except LabelRangeError:
+        raise
     except (RuntimeError, ValueError):
         return False
     for p, (a, b) in enumerate(coords):

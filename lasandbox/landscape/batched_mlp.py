@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 
 from lasandbox import nn
+from lasandbox.landscape.layout import check_labels_fit
 
 _JIT = {"cache": True, "error_model": "numpy"}
 ACTIVATION_CODES = {None: 0, "relu": 1, "tanh": 2, "sigmoid": 3}
@@ -314,6 +315,7 @@ def evaluate_plane_points(layers, origin, d1, d2, coords, x, y, on_chunk=None, p
     ``layers`` comes from ``mlp_structure``; ``origin``, ``d1``, ``d2`` are
     float64 flat vectors; ``on_chunk(n)`` is called after each chunk of points.
     """
+    check_labels_fit(y, layers[-1].weight.shape[1])
     coords = np.ascontiguousarray(coords, dtype=np.float64)
     n_points = coords.shape[0]
     loss_sum = np.zeros(n_points)

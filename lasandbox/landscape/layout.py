@@ -140,3 +140,17 @@ def check_labelled_data(x, y):
     if x.shape[0] == 0:
         raise ValueError("x and y are empty")
     return x, y.astype(np.int64, copy=False)
+
+
+class LabelRangeError(ValueError):
+    """Labels outside the model's classes (a ValueError of its own: the conv-net probe, which takes other
+    ValueErrors as "this model cannot be folded", must let it through)."""
+
+
+def check_labels_fit(y, classes):
+    """``LabelRangeError`` unless every label is a class of a model with ``classes`` outputs (``[0, classes)``):
+    the batched paths index the logits with them (in a numba kernel, where nothing checks the bounds)."""
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= classes:
+        raise LabelRangeError(f"y must hold labels in [0, {classes - 1}] (the model has {classes} outputs), "
+                         f"got labels {low}..{high}")

@@ -175,11 +175,17 @@ def _count_from(counter, hypers, value, key):
     def at(t):
         return np.float32(counter.value(hypers, t))
 
-    high = 1
-    while at(high) > target:
+    high, previous = 1, at(1)
+    while previous > target:
         high *= 2
-        if high > MAX_COUNT:
-            raise ValueError(f"state_dict[{key!r}] = {target!r} is not a value this accumulator reaches")
+        current = at(high)
+        # A float32 power stalls once its products round back to it (0.9's at the smallest subnormal): if it
+        # has not moved since high/2 it never will, and a target below it is never reached (the search had
+        # run on toward MAX_COUNT, one multiplication per step, and hung).
+        if high > MAX_COUNT or current == previous:
+            raise ValueError(f"state_dict[{key!r}] = {target!r} is not a value this accumulator reaches with "
+                             f"these hyperparameters (it was saved with others?)")
+        previous = current
     low = 0
     while low < high:  # the smallest t with at(t) <= target (the values do not increase with t)
         middle = (low + high) // 2
