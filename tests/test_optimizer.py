@@ -315,6 +315,9 @@ def test_backend_is_fixed_at_construction():
         (lambda ps: paddle.optimizer.AdamW(0.1, weight_decay=-0.1, parameters=ps), ValueError, "weight_decay"),
         (lambda ps: paddle.optimizer.SGD(0.1, parameters=[np.zeros(3)]), TypeError, "Tensors"),
         (lambda ps: paddle.optimizer.SGD(0.1, backend="gpu", parameters=ps), ValueError, "backend"),
+        (lambda ps: paddle.optimizer.SGD(0.1, grad_clip=1.0, parameters=ps), TypeError, "grad_clip"),
+        (lambda ps: paddle.optimizer.SGD(0.1, parameters=[{"params": ps, "grad_clip": "norm"}]), TypeError,
+         r"parameters\[0\]\['grad_clip'\]"),
     ],
 )
 def test_bad_arguments_raise_before_touching_parameters(make, error, message):

@@ -40,10 +40,22 @@ def decay_value(opt, name, value, hypers):
     return coeff if value is not None else hypers.get(opt.weight_decay_hyper, 0.0)
 
 
-def group_specs(opt, parameters, default_decay, hypers):
-    """``(specs, claims)`` for an optimizer's ``parameters`` argument: one spec (``params``, ``lr_scale``,
-    ``hypers``, ``grad_l2``, ``set_by_group``) per run of parameters with equal settings, and the
-    ``(parameters, learning_rate)`` of each explicit group for ``claim_group_learning_rates``."""
+def check_grad_clip(name, value):
+    """``value`` if it is a gradient clipper (``nn.ClipGradBy*``) or None; TypeError naming ``name`` otherwise."""
+    from lasandbox.nn.clip import ClipGradBase
+
+    if value is not None and not isinstance(value, ClipGradBase):
+        raise TypeError(f"{name} must be None or a gradient clipper (paddle.nn.ClipGradByGlobalNorm, "
+                        f"ClipGradByNorm, ClipGradByValue), got {type(value).__name__}")
+    return value
+
+
+def group_specs(opt, parameters, default_decay, hypers, default_clip=None):
+    """``(specs, claims, clips)`` for an optimizer's ``parameters`` argument: one spec (``params``,
+    ``lr_scale``, ``hypers``, ``grad_l2``, ``set_by_group``, ``user_group``) per run of parameters with equal
+    settings; the ``(parameters, learning_rate)`` of each explicit group for ``claim_group_learning_rates``;
+    and each group's gradient clipper (its ``grad_clip`` key, else ``default_clip``). Paddle clips each
+    group on its own (a global norm is the group's), since its ``step`` optimizes group by group."""
     if parameters is None:
         raise TypeError("parameters must be given (e.g. parameters=model.parameters()); "
                         "lasandbox runs eagerly and has no global program to take them from")
@@ -56,7 +68,7 @@ def group_specs(opt, parameters, default_decay, hypers):
     if not grouped:
         items = [{"params": items}]
     by_paddle_name = {h.label("paddle"): h.name for h in opt.rule.hypers}
-    seen, specs, claims = set(), [], []
+    seen, specs, claims, clips = set(), [], [], []
     for g, group in enumerate(items):
         if "params" not in group:
             raise ValueError(f"parameter group {g} has no 'params' key")
@@ -72,15 +84,17 @@ def group_specs(opt, parameters, default_decay, hypers):
         lr_scale = check_real(f"parameters[{g}]['learning_rate']", group.get("learning_rate", 1.0), low=0.0)
         group_hypers, set_by_group = dict(hypers), set()
         copies = {s.copies for s in opt.rule.state if s.copies}
+        clips.append(check_grad_clip(f"parameters[{g}]['grad_clip']", group["grad_clip"])
+                     if "grad_clip" in group else default_clip)
         for key, value in group.items():
-            if key in ("params", "learning_rate", "weight_decay"):
+            if key in ("params", "learning_rate", "weight_decay", "grad_clip"):
                 continue
             if by_paddle_name.get(key) in copies:
                 raise ValueError(f"parameter group {g} sets {key!r}, which sizes the optimizer's state and "
                                  f"must be the same for every group")
             if key not in by_paddle_name:
                 raise ValueError(f"parameter group {g} sets {key!r}, which {type(opt).__name__} does not "
-                                 f"take; a group may set learning_rate, weight_decay, "
+                                 f"take; a group may set learning_rate, weight_decay, grad_clip, "
                                  f"{', '.join(sorted(by_paddle_name))}")
             hyper = opt.rule.hyper(by_paddle_name[key])
             group_hypers[hyper.name] = hyper.check(value, naming="paddle")
@@ -97,10 +111,10 @@ def group_specs(opt, parameters, default_decay, hypers):
         for spec in _split_by_parameter_attrs(
                 opt, g, params, lr_scale, group_hypers, own_scales=not grouped,
                 own_regularizers=not grouped or opt.groups_keep_param_regularizer):
-            specs.append(spec | {"set_by_group": frozenset(set_by_group)})
+            specs.append(spec | {"set_by_group": frozenset(set_by_group), "user_group": g})
         if grouped:
             claims.append((params, lr_scale))
-    return specs, claims
+    return specs, claims, clips
 
 
 def _split_by_parameter_attrs(opt, g, params, lr_scale, hypers, own_scales, own_regularizers):

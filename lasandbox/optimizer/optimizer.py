@@ -89,7 +89,8 @@ class Optimizer:
         default_decay = groups.decay_value(self, "weight_decay", weight_decay, hypers)
         if backend == "cuda":  # before the parameters move into the flat buffers: a refusal changes nothing
             _kernels().resolve_backend("cuda")
-        groups_spec, lr_claims = groups.group_specs(self, parameters, default_decay, hypers)
+        grad_clip = groups.check_grad_clip("grad_clip", grad_clip)
+        groups_spec, lr_claims, clips = groups.group_specs(self, parameters, default_decay, hypers, grad_clip)
         self._learning_rate = learning_rate
         self._grad_clip = grad_clip
         self._name = name
@@ -103,6 +104,10 @@ class Optimizer:
             self._groups.append(groups.ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
                                                   spec["hypers"], spec["grad_l2"], live))
             index += n
+        # The parameters each clipper clips together: one entry per group of the parameters argument.
+        self._clip_groups = [([i for group, spec in zip(self._groups, groups_spec, strict=True)
+                               if spec["user_group"] == g for i in group.indices], clip)
+                             for g, clip in enumerate(clips) if clip is not None]
         groups.claim_group_learning_rates(lr_claims)
         self._state = {}
         for state in self.rule.state:
@@ -259,9 +264,11 @@ class Optimizer:
         if self.refuse_nonfinite(selection, self.nonfinite, self.global_step + 1):
             self.skipped_steps += 1
             return False
-        if self._grad_clip is not None:
-            self._grad_clip.clip_([self._space.params[i]._grad for i in selection])
         chosen = set(selection)
+        for members, clip in self._clip_groups:
+            grads = [self._space.params[i]._grad for i in members if i in chosen]
+            if grads:
+                clip.clip_(grads)
         self._add_grad_regularizers(chosen)
         lr = self.get_lr()
         if self._mirror:

@@ -386,6 +386,41 @@ def _clip_adam(paddle):
     return {"losses": np.array(losses), **{n: np.array(p.numpy()) for n, p in model.named_parameters()}}
 
 
+@probe("clip/groups_global_norm_sgd")
+def _clip_groups_sgd(paddle):
+    """With parameter groups Paddle clips each group on its own: a global norm is the group's."""
+    a, b = (paddle.create_parameter([2], "float32", default_initializer=paddle.nn.initializer.Constant(0.0))
+            for _ in range(2))
+    opt = paddle.optimizer.SGD(learning_rate=1.0, parameters=[{"params": [a]}, {"params": [b]}],
+                               grad_clip=paddle.nn.ClipGradByGlobalNorm(1.0))
+    loss = paddle.sum(a * paddle.to_tensor([3.0, 4.0])) + paddle.sum(b * paddle.to_tensor([0.3, 0.4]))
+    loss.backward()
+    opt.step()
+    return {"a": np.array(a.numpy()), "b": np.array(b.numpy())}
+
+
+@probe("clip/groups_own_clip_adam")
+def _clip_groups_adam(paddle):
+    """A group's own ``grad_clip`` key replaces the optimizer's for that group (Paddle's group defaults)."""
+    rng = _rng(11)
+    model = paddle.nn.Sequential(paddle.nn.Linear(4, 6), paddle.nn.Tanh(), paddle.nn.Linear(6, 2))
+    for p in model.parameters():
+        p.set_value(rng.standard_normal(p.shape).astype("float32"))
+    first, second = model[0].parameters(), model[2].parameters()
+    adam = paddle.optimizer.Adam(learning_rate=0.05, parameters=[
+        {"params": first}, {"params": second, "grad_clip": paddle.nn.ClipGradByValue(min=-0.05, max=0.05)}],
+        grad_clip=paddle.nn.ClipGradByGlobalNorm(0.3))
+    x = paddle.to_tensor(rng.standard_normal((8, 4)).astype("float32"))
+    losses = []
+    for _ in range(4):
+        loss = paddle.mean(model(x) ** 2)
+        loss.backward()
+        adam.step()
+        adam.clear_grad()
+        losses.append(float(loss))
+    return {"losses": np.array(losses), **{n: np.array(p.numpy()) for n, p in model.named_parameters()}}
+
+
 # -------------------------------------------------------------------- optimizers
 def _two_linears(paddle, seed):
     rng = _rng(seed)
