@@ -194,7 +194,7 @@ def test_bad_arguments_raise_and_change_nothing(kwargs, error, message):
     assert not inner._state["velocity"].any() and not inner._step_counts.any()
 
 
-@pytest.mark.parametrize("inner", [None, "sgd", object()])
+@pytest.mark.parametrize("inner", [None, "sgd", object(), paddle.optimizer.SGD], ids=["None", "str", "object", "class"])
 def test_inner_optimizer_must_be_an_optimizer(inner):
     with pytest.raises(TypeError, match="inner_optimizer"):
         paddle.LookAhead(inner)
@@ -218,6 +218,13 @@ def test_set_state_dict_checks_before_writing():
         np.testing.assert_array_equal(after["inner"][key].numpy(), value.numpy())
     with pytest.raises(KeyError, match="global_step"):
         la.set_state_dict({"slow": None, "inner": good["inner"]})
+    # The options it records must be this LookAhead's (a k=7 checkpoint had resumed at k=3 without a word).
+    for key, value in [("k", 7), ("alpha", 5.0), ("slow_init", "zzz"), ("inner_state", "zzz"),
+                       ("pullback_states", ["junk"]), ("steps_since_sync", 10)]:
+        with pytest.raises(ValueError, match=key):
+            la.set_state_dict(dict(good, **{key: value}))
+    np.testing.assert_array_equal(la.state_dict()["slow"], good["slow"])
+    la.set_state_dict(good)
 
 
 RESUME_SCRIPT = textwrap.dedent(

@@ -113,6 +113,12 @@ def test_cross_entropy_rejects_bad_reduction_and_labels():
         nn.CrossEntropyLoss(reduction="avg")
     with pytest.raises(ValueError, match=r"label values must be in \[0, 4\]"):
         nn.CrossEntropyLoss()(paddle.ones([2, 5]), paddle.to_tensor(np.array([[1], [7]])))
+    labels = paddle.to_tensor(np.array([0, 1]))
+    for axis in (2, -3, 100):  # not wrapped around to another axis
+        with pytest.raises(ValueError, match="axis"):
+            nn.CrossEntropyLoss(axis=axis)(paddle.ones([2, 5]), labels)
+    with pytest.raises(TypeError, match="float logits"):  # an int64 loss of 1 where float32 gives 1.139
+        nn.CrossEntropyLoss()(paddle.to_tensor(np.eye(2, 5, dtype=np.int64) * 3), labels)
 
 
 def test_mse_loss_and_flatten_and_dropout_layer():

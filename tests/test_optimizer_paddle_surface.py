@@ -221,6 +221,18 @@ def test_apply_gradients_takes_gradients_from_elsewhere():
         opt.apply_gradients([(_param([0.0]), paddle.to_tensor([1.0]))])
 
 
+def test_apply_gradients_checks_every_pair_before_writing_any():
+    w, v = _param([1.0, 2.0]), _param([3.0])
+    opt = paddle.optimizer.SGD(learning_rate=0.5, parameters=[w, v])
+    for bad in ([(w, paddle.to_tensor([7.0, 7.0])), (_param([0.0]), paddle.to_tensor([1.0]))],
+                [(w, paddle.to_tensor([7.0, 7.0])), (v, paddle.to_tensor(5.0))],  # a scalar would broadcast
+                [(w, paddle.to_tensor([7.0]))]):
+        with pytest.raises(ValueError, match="not a parameter|shape"):
+            opt.apply_gradients(bad)
+        assert w.grad is None and v.grad is None
+        np.testing.assert_array_equal(w.numpy(), [1.0, 2.0])
+
+
 def test_opti_var_names_are_the_state_dict_keys():
     w = _param([1.0])
     opt = paddle.optimizer.Adam(learning_rate=0.1, parameters=[w])

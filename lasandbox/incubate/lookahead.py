@@ -52,6 +52,9 @@ class LookAhead:
 
     def __init__(self, inner_optimizer, alpha=0.5, k=5, name=None, *, slow_init="first_step",
                  inner_state="keep", pullback_states=None, nonfinite="propagate"):
+        if isinstance(inner_optimizer, type):
+            raise TypeError(f"inner_optimizer must be an optimizer instance, got the class {inner_optimizer.__name__} "
+                            f"(build it first: {inner_optimizer.__name__}(learning_rate, parameters=...))")
         if not is_step_target(inner_optimizer):
             missing = missing_methods(inner_optimizer)
             raise TypeError(
@@ -339,9 +342,10 @@ class LookAhead:
             if slow.shape != (size,):
                 raise ValueError(f"state_dict['slow'] has shape {list(slow.shape)}, expected [{size}]")
         step = check_int("state_dict['global_step']", state_dict["global_step"], low=0)
+        self._check_saved_options(state_dict)
         # Files written before schedules existed: the cycle phase follows from the step (constant k).
         since = state_dict.get("steps_since_sync", step % self.k if self.k else 0)
-        since = check_int("state_dict['steps_since_sync']", since, low=0)
+        since = check_int("state_dict['steps_since_sync']", since, low=0, high=self.k - 1 if self.k else None)
         syncs = check_int("state_dict['syncs']", state_dict.get("syncs", step // self.k if self.k else 0), low=0)
         cached = dict(state_dict.get("cached_states") or {})
         if "cached_momentum" in state_dict and state_dict["cached_momentum"] is not None and self.pullback_states:
@@ -368,3 +372,17 @@ class LookAhead:
             self._cached[name][...] = array
 
     set_dict = set_state_dict
+
+    def _check_saved_options(self, state_dict):
+        """The options a file records must be this LookAhead's: a checkpoint written with k=7 would otherwise
+        resume at the constructor's k without a word (an exact resume needs the same options)."""
+        current = {"alpha": self.alpha, "k": self.k, "slow_init": self.slow_init, "inner_state": self.inner_state,
+                   "pullback_states": list(self.pullback_states)}
+        for key, value in current.items():
+            if key not in state_dict:  # files of earlier versions record fewer of them
+                continue
+            saved = state_dict[key]
+            saved = list(saved) if key == "pullback_states" and saved is not None else saved
+            if saved != value:
+                raise ValueError(f"state_dict[{key!r}] = {saved!r}, but this LookAhead has {key}={value!r}: the "
+                                 f"checkpoint was written with other options (build LookAhead with them to resume)")

@@ -19,7 +19,7 @@ import numpy as np
 
 from lasandbox.autograd.function import ensure_tensor, make_result, unbroadcast
 from lasandbox.autograd.tensor import Tensor
-from lasandbox.utils.validation import check_choice, check_real
+from lasandbox.utils.validation import check_choice, check_int, check_real
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -133,7 +133,9 @@ def cross_entropy(input, label, weight=None, ignore_index=-100, reduction="mean"
     xv = x._value
     if xv.ndim < 1:
         raise ValueError("input of cross_entropy needs at least one dimension (the classes)")
-    axis = axis % xv.ndim
+    if xv.dtype.kind != "f":  # integer logits would give an integer loss (1 where float32 gives 1.139)
+        raise TypeError(f"input of cross_entropy must be float logits (float32/float64), got {xv.dtype}")
+    axis = check_int("axis", axis, low=-xv.ndim, high=xv.ndim - 1) % xv.ndim  # out of range: refused, not wrapped
     logp = log_softmax_value(xv, axis) if use_softmax else np.log(xv)
     target, mask, keep_class_axis, hard = _targets(xv, label, axis, ignore_index, soft_label, label_smoothing)
     per_sample = -(target * logp).sum(axis=axis)

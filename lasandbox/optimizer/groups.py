@@ -68,7 +68,7 @@ def group_specs(opt, parameters, default_decay, hypers, default_clip=None):
     if not grouped:
         items = [{"params": items}]
     by_paddle_name = {h.label("paddle"): h.name for h in opt.rule.hypers}
-    seen, specs, claims, clips = set(), [], [], []
+    seen, specs, claims, clips = {}, [], [], []  # seen: id(parameter) -> its group
     for g, group in enumerate(items):
         if "params" not in group:
             raise ValueError(f"parameter group {g} has no 'params' key")
@@ -78,8 +78,11 @@ def group_specs(opt, parameters, default_decay, hypers, default_clip=None):
                 raise TypeError(f"parameters must be Tensors, got {type(p).__name__} in group {g}")
             if p.dtype != np.float32:
                 raise TypeError(f"parameters must be float32 (flat float32 buffers), got {p.dtype}")
-            if id(p) not in seen:  # a parameter listed twice is updated once
-                seen.add(id(p))
+            if id(p) in seen and seen[id(p)] != g:  # which group's settings would it take? (one was ignored)
+                raise ValueError(f"parameter {p.name} is in parameter groups {seen[id(p)]} and {g}: a parameter "
+                                 "may be in one group only")
+            if id(p) not in seen:  # a parameter listed twice in one group is updated once
+                seen[id(p)] = g
                 params.append(p)
         lr_scale = check_real(f"parameters[{g}]['learning_rate']", group.get("learning_rate", 1.0), low=0.0)
         group_hypers, set_by_group = dict(hypers), set()

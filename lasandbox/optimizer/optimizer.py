@@ -446,13 +446,21 @@ class Optimizer:
         """Paddle's second half of ``minimize``: update the parameters of ``params_grads`` with their gradients
         (pairs whose gradient is not the parameter's own are copied in first)."""
         by_id = {id(p): i for i, p in enumerate(self._space.params)}
-        selection = []
-        for param, grad in params_grads:
+        checked = []
+        # Every pair is checked before any gradient is written: a bad one leaves all of them as they were.
+        for k, (param, grad) in enumerate(params_grads):
             if id(param) not in by_id:
-                raise ValueError(f"apply_gradients: {param.name} is not a parameter of this optimizer")
+                raise ValueError(f"apply_gradients: {getattr(param, 'name', param)} is not a parameter of this "
+                                 "optimizer")
             if grad is None:
                 continue
             value = np.asarray(getattr(grad, "_value", grad), dtype=np.float32)
+            if value.shape != tuple(param.shape):  # numpy would broadcast a scalar or a row silently
+                raise ValueError(f"apply_gradients: params_grads[{k}]'s gradient has shape {list(value.shape)}, "
+                                 f"its parameter {param.name} has shape {list(param.shape)}")
+            checked.append((param, value))
+        selection = []
+        for param, value in checked:
             if param._grad is None or not np.shares_memory(value, param._grad):
                 param._grad_storage[...] = value
                 param._grad, param._grad_is_zero = param._grad_storage, False

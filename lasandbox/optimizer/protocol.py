@@ -44,7 +44,10 @@ PROTOCOL_METHODS = ("select", "params_grads", "apply", "apply_epilogues", "flat_
 
 
 def is_step_target(obj) -> bool:
-    """Whether ``obj`` implements the protocol (every method above)."""
+    """Whether ``obj`` implements the protocol (every method above). A class is not (``LookAhead(SGD)`` for
+    ``LookAhead(SGD(...))``: its methods are there, unbound, and the first step failed inside)."""
+    if isinstance(obj, type):
+        return False
     return all(callable(getattr(obj, name, None)) for name in PROTOCOL_METHODS) and hasattr(obj, "backend")
 
 
