@@ -15,7 +15,7 @@ def test_spec_is_parsed_into_text_lists_and_blanks_are_tolerated():
 def test_configs_are_the_cartesian_product_completed_with_defaults():
     task = get_task("digits-mlp")
     configs = task.configs(parse_grid_spec("alpha=none,0.5 k=5,10 lr=0.05,0.1 momentum=0.9"))
-    assert len(configs) == 8
+    assert len(configs) == 6  # without LookAhead k means nothing: 2 baselines (one per lr), 4 LookAhead runs
     assert {c["alpha"] for c in configs} == {None, 0.5}
     assert all(isinstance(c["k"], int) and isinstance(c["lr"], float) for c in configs)
     assert all(c["optimizer"] == "momentum" and c["epochs"] == 10 for c in configs)  # defaults filled in

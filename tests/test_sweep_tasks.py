@@ -30,6 +30,10 @@ def test_knobs_of_a_switched_off_part_take_their_defaults_so_the_config_runs_onc
         ("keep", "momentum"), ("pullback", "momentum"), ("pullback", "all")]
     # nested_k without an outer level is the same run (same hash) as the default config
     assert plan_runs("digits-mlp", {"nested_k": 7})[0][0] == plan_runs("digits-mlp", {})[0][0]
+    # without LookAhead every LookAhead knob means nothing: alpha=none crossed with them is one baseline
+    configs = task.configs(parse_grid_spec("alpha=none k=5,10 slow_init=first_step,construction evaluate=fast,slow "
+                                           "inner_state=keep,reset"))
+    assert len(configs) == 1 and configs[0]["k"] == 5 and configs[0]["evaluate"] == "fast"
 
 
 def _config(**changes):

@@ -163,6 +163,22 @@ def _optimizer_names():
 
 
 NESTED_K_DEFAULT = 20
+# The LookAhead knobs of the training tasks: what alpha=none turns off (``_normalize_mlp_config``).
+LOOKAHEAD_PARAMS = (
+    Param("k", "int", 5, "LookAhead inner steps per sync", low=1),
+    Param("inner_state", "choice", "keep", "inner optimizer state at a sync",
+          choices=("keep", "reset", "pullback")),
+    Param("pullback_states", "choice", "momentum", "the state buffers inner_state reset/pullback acts on: "
+          "the momentum buffer, or all of the rule's (Adam: moment1 and moment2)", choices=("momentum", "all")),
+    Param("nested_alpha", "float", None, "alpha of an outer LookAhead around LookAhead(alpha, k) (nested "
+          "Lookahead); none = one level", low=0.0, high=1.0, low_open=True, optional=True),
+    Param("nested_k", "int", NESTED_K_DEFAULT, "optimizer steps per outer sync of the nested LookAhead (a "
+          "multiple of k gives whole inner cycles)", low=1),
+    Param("slow_init", "choice", "first_step", "when the slow weights start (Paddle: first_step)",
+          choices=("first_step", "construction")),
+    Param("evaluate", "choice", "fast", "weights the metrics use (slow: LookAhead's slow weights)",
+          choices=("fast", "slow")),
+)
 
 
 def _model_names():
@@ -185,19 +201,7 @@ def _mlp_params(hidden, batch_size):
               "decouples it); none = its default", low=0.0, optional=True),
         Param("alpha", "float", 0.5, "LookAhead slow-weight step size; none = inner optimizer alone", low=0.0,
               high=1.0, low_open=True, optional=True),
-        Param("k", "int", 5, "LookAhead inner steps per sync", low=1),
-        Param("inner_state", "choice", "keep", "inner optimizer state at a sync",
-              choices=("keep", "reset", "pullback")),
-        Param("pullback_states", "choice", "momentum", "the state buffers inner_state reset/pullback acts on: "
-              "the momentum buffer, or all of the rule's (Adam: moment1 and moment2)", choices=("momentum", "all")),
-        Param("nested_alpha", "float", None, "alpha of an outer LookAhead around LookAhead(alpha, k) (nested "
-              "Lookahead); none = one level", low=0.0, high=1.0, low_open=True, optional=True),
-        Param("nested_k", "int", NESTED_K_DEFAULT, "optimizer steps per outer sync of the nested LookAhead (a "
-              "multiple of k gives whole inner cycles)", low=1),
-        Param("slow_init", "choice", "first_step", "when the slow weights start (Paddle: first_step)",
-              choices=("first_step", "construction")),
-        Param("evaluate", "choice", "fast", "weights the metrics use (slow: LookAhead's slow weights)",
-              choices=("fast", "slow")),
+        *LOOKAHEAD_PARAMS,
         Param("epochs", "int", 10, "passes over the training set", low=1),
         Param("batch_size", "int", batch_size, "mini-batch size", low=1),
         Param("hidden", "int", None, f"width: the MLP's hidden layer, or the CNN's channels; none = the model's "
@@ -207,14 +211,16 @@ def _mlp_params(hidden, batch_size):
 
 
 def _normalize_mlp_config(config):
-    """The variants' knobs at their defaults where their part is off (no LookAhead, no outer level, keep)."""
-    defaults = {"nested_alpha": None, "nested_k": NESTED_K_DEFAULT, "pullback_states": "momentum"}
+    """The variants' knobs at their declared defaults where their part is off: without LookAhead (alpha=none)
+    every LookAhead knob, so a grid crossing alpha=none with k (or any of them) runs the baseline once;
+    without an outer level its k; with inner_state=keep the buffers it would act on."""
+    defaults = {param.name: param.default for param in LOOKAHEAD_PARAMS}
     if config["alpha"] is None:
         config.update(defaults)
     if config["nested_alpha"] is None:
-        config["nested_k"] = NESTED_K_DEFAULT
+        config["nested_k"] = defaults["nested_k"]
     if config["inner_state"] == "keep":
-        config["pullback_states"] = "momentum"
+        config["pullback_states"] = defaults["pullback_states"]
     return config
 
 
