@@ -316,6 +316,10 @@ def test_backend_is_fixed_at_construction():
         (lambda ps: paddle.optimizer.SGD(0.1, parameters=[np.zeros(3)]), TypeError, "Tensors"),
         (lambda ps: paddle.optimizer.SGD(0.1, backend="gpu", parameters=ps), ValueError, "backend"),
         (lambda ps: paddle.optimizer.SGD(0.1, grad_clip=1.0, parameters=ps), TypeError, "grad_clip"),
+        (lambda ps: paddle.optimizer.AdamW(0.1, weight_decay=paddle.regularizer.L1Decay(0.1), parameters=ps),
+         TypeError, "decoupled"),
+        (lambda ps: paddle.optimizer.SGD(0.1, weight_decay=paddle.regularizer.L1Decay(-1.0), parameters=ps),
+         ValueError, "coeff"),
         (lambda ps: paddle.optimizer.SGD(0.1, parameters=[{"params": ps}, {"params": ps[:1], "learning_rate": 10.0}]),
          ValueError, "in parameter groups 0 and 1"),  # the second group's rate had been ignored
         (lambda ps: paddle.optimizer.SGD(0.1, parameters=[{"params": ps, "grad_clip": "norm"}]), TypeError,

@@ -74,7 +74,7 @@ class Parameter(Tensor):
 class ParamAttr:
     """Parameter options, as in Paddle: name, initializer, learning-rate scale, trainable, need_clip.
 
-    ``learning_rate`` (a scale of the optimizer's rate) and ``regularizer`` (an ``L2Decay``, used
+    ``learning_rate`` (a scale of the optimizer's rate) and ``regularizer`` (an ``L2Decay`` or ``L1Decay``, used
     instead of the optimizer's ``weight_decay``) are per-parameter optimizer settings, applied by
     every optimizer as Paddle does. ``do_model_average`` only matters to Paddle's ModelAverage,
     which lasandbox does not have.

@@ -7,9 +7,9 @@ Every class of ``lasandbox.optimizer.family`` is exported here by its name
 from lasandbox.optimizer import lr, registry
 from lasandbox.optimizer.nonfinite import NonFiniteGradientWarning
 from lasandbox.optimizer.optimizer import Optimizer
-from lasandbox.optimizer.regularizer import L2Decay
+from lasandbox.optimizer.regularizer import L1Decay, L2Decay
 
 _CLASSES = registry.classes()
 globals().update(_CLASSES)
 
-__all__ = ["Optimizer", *sorted(_CLASSES), "L2Decay", "NonFiniteGradientWarning", "lr", "registry"]
+__all__ = ["Optimizer", *sorted(_CLASSES), "L1Decay", "L2Decay", "NonFiniteGradientWarning", "lr", "registry"]

@@ -10,20 +10,22 @@ from __future__ import annotations
 import numpy as np
 
 from lasandbox.autograd.tensor import Tensor
-from lasandbox.optimizer.regularizer import weight_decay_coeff
+from lasandbox.optimizer.regularizer import L1Decay, l1_coeff, weight_decay_coeff
 from lasandbox.utils.validation import check_real
 
 
 class ParamGroup:
     """A run of parameters in the flat buffer sharing a learning-rate scale and hyperparameters."""
 
-    def __init__(self, indices, start, stop, lr_scale, hypers, grad_l2=0.0, live=()):
+    def __init__(self, indices, start, stop, lr_scale, hypers, grad_l2=0.0, live=(), grad_l1=0.0):
         self.indices, self.start, self.stop = indices, start, stop
         self.lr_scale, self.hypers = lr_scale, hypers
         # The optimizer's Tensor hyperparameters this group reads at every step (those it does not set itself).
         self.live = tuple(live)
         # A ParamAttr regularizer on a rule whose weight decay is decoupled: Paddle adds it to the gradient.
         self.grad_l2 = grad_l2
+        # An L1Decay (the optimizer's, the group's or the parameter's own): grad += coeff * sign(param).
+        self.grad_l1 = grad_l1
 
     @property
     def weight_decay(self):
@@ -31,7 +33,13 @@ class ParamGroup:
 
 
 def decay_value(opt, name, value, hypers):
-    """A ``weight_decay`` argument (float, L2Decay, None) as the rule's decay hyperparameter."""
+    """A ``weight_decay`` argument (float, L2Decay, L1Decay, None) as the rule's decay hyperparameter (0 for an
+    L1Decay, which goes into the gradient: ``l1_coeff``)."""
+    if isinstance(value, L1Decay) and opt.decoupled_decay:
+        raise TypeError(f"{name} of {type(opt).__name__} is its decoupled decay: a float (or L2Decay), not "
+                        f"L1Decay (L1 regularizes the gradient; give it to a parameter as ParamAttr(regularizer=...))")
+    if isinstance(value, L1Decay):
+        return 0.0 if opt.weight_decay_hyper is not None else None
     coeff = weight_decay_coeff(name, value)
     if opt.weight_decay_hyper is None:
         if coeff:
@@ -41,16 +49,16 @@ def decay_value(opt, name, value, hypers):
 
 
 def check_grad_clip(name, value):
-    """``value`` if it is a gradient clipper (``nn.ClipGradBy*``) or None; TypeError naming ``name`` otherwise."""
-    from lasandbox.nn.clip import ClipGradBase
-
-    if value is not None and not isinstance(value, ClipGradBase):
+    """``value`` if it is a gradient clipper or None; TypeError naming ``name`` otherwise. A clipper is an
+    ``nn.ClipGradBy*`` or any object with a ``clip_(grads)`` method that clips the arrays in place (one's own)."""
+    if value is not None and not callable(getattr(value, "clip_", None)):
         raise TypeError(f"{name} must be None or a gradient clipper (paddle.nn.ClipGradByGlobalNorm, "
-                        f"ClipGradByNorm, ClipGradByValue), got {type(value).__name__}")
+                        f"ClipGradByNorm, ClipGradByValue, or an object with a clip_(grads) method), "
+                        f"got {type(value).__name__}")
     return value
 
 
-def group_specs(opt, parameters, default_decay, hypers, default_clip=None):
+def group_specs(opt, parameters, default_decay, hypers, default_clip=None, default_l1=0.0):
     """``(specs, claims, clips)`` for an optimizer's ``parameters`` argument: one spec (``params``,
     ``lr_scale``, ``hypers``, ``grad_l2``, ``set_by_group``, ``user_group``) per run of parameters with equal
     settings; the ``(parameters, learning_rate)`` of each explicit group for ``claim_group_learning_rates``;
@@ -108,40 +116,44 @@ def group_specs(opt, parameters, default_decay, hypers, default_clip=None):
             group_hypers[opt.weight_decay_hyper] = decay
         elif "weight_decay" in group:
             decay_value(opt, f"parameters[{g}]['weight_decay']", group["weight_decay"], hypers)
+        group_l1 = l1_coeff(group["weight_decay"]) if "weight_decay" in group else default_l1
         # Paddle: with parameter groups, the group's learning_rate (default 1.0) is each parameter's scale
         # (it overwrites ParamAttr's, see claim_group_learning_rates) and the group's weight decay its
         # regularizer (but AdamW keeps ParamAttr's); a plain list keeps ParamAttr's settings.
         for spec in _split_by_parameter_attrs(
                 opt, g, params, lr_scale, group_hypers, own_scales=not grouped,
-                own_regularizers=not grouped or opt.groups_keep_param_regularizer):
+                own_regularizers=not grouped or opt.groups_keep_param_regularizer, l1=group_l1):
             specs.append(spec | {"set_by_group": frozenset(set_by_group), "user_group": g})
         if grouped:
             claims.append((params, lr_scale))
     return specs, claims, clips
 
 
-def _split_by_parameter_attrs(opt, g, params, lr_scale, hypers, own_scales, own_regularizers):
+def _split_by_parameter_attrs(opt, g, params, lr_scale, hypers, own_scales, own_regularizers, l1=0.0):
     """Runs of a group's parameters with equal per-parameter settings (``ParamAttr``'s learning-rate
-    scale and regularizer, as Paddle applies them), each its own group in the flat buffer."""
+    scale and regularizer, as Paddle applies them), each its own group in the flat buffer. ``l1``: the
+    group's L1 coefficient, which a parameter's own regularizer replaces too."""
     runs = []
     for p in params:
         scale = 1.0
         if own_scales:
             scale = check_real(f"{p.name}.optimize_attr['learning_rate']",
                                getattr(p, "optimize_attr", {}).get("learning_rate", 1.0), low=0.0)
-        own, grad_l2 = dict(hypers), 0.0
+        own, grad_l2, grad_l1 = dict(hypers), 0.0, l1
         regularizer = getattr(p, "regularizer", None) if own_regularizers else None
         if regularizer is not None:  # Paddle: a parameter's own regularizer replaces the optimizer's
             coeff = weight_decay_coeff(f"{p.name}.regularizer", regularizer)
+            grad_l1 = l1_coeff(regularizer)
             if opt.decoupled_decay or opt.weight_decay_hyper is None:
                 grad_l2 = coeff
             else:
                 own[opt.weight_decay_hyper] = coeff
-        key = (lr_scale * scale, grad_l2, tuple(sorted(own.items())))
+        key = (lr_scale * scale, grad_l2, grad_l1, tuple(sorted(own.items())))
         if runs and runs[-1][0] == key:
             runs[-1][1]["params"].append(p)
         else:
-            runs.append((key, {"params": [p], "lr_scale": lr_scale * scale, "hypers": own, "grad_l2": grad_l2}))
+            runs.append((key, {"params": [p], "lr_scale": lr_scale * scale, "hypers": own, "grad_l2": grad_l2,
+                               "grad_l1": grad_l1}))
     return [spec for _, spec in runs]
 
 

@@ -29,6 +29,7 @@ from lasandbox.optimizer import groups, paddle_state
 from lasandbox.optimizer import nonfinite as nonfinite_policy
 from lasandbox.optimizer.flat import DeviceMirror, FlatSpace
 from lasandbox.optimizer.lr import LRScheduler
+from lasandbox.optimizer.regularizer import l1_coeff
 from lasandbox.optimizer.running_powers import RunningPowers
 from lasandbox.utils.validation import AssertedValueError, check_choice, check_real
 
@@ -90,7 +91,8 @@ class Optimizer:
         if backend == "cuda":  # before the parameters move into the flat buffers: a refusal changes nothing
             _kernels().resolve_backend("cuda")
         grad_clip = groups.check_grad_clip("grad_clip", grad_clip)
-        groups_spec, lr_claims, clips = groups.group_specs(self, parameters, default_decay, hypers, grad_clip)
+        groups_spec, lr_claims, clips = groups.group_specs(self, parameters, default_decay, hypers, grad_clip,
+                                                           l1_coeff(weight_decay))
         self._learning_rate = learning_rate
         self._grad_clip = grad_clip
         self._name = name
@@ -102,7 +104,7 @@ class Optimizer:
             start, stop = int(self._space.offsets[index]), int(self._space.offsets[index + n])
             live = [name for name in self._live_hypers if name not in spec["set_by_group"]]
             self._groups.append(groups.ParamGroup(list(range(index, index + n)), start, stop, spec["lr_scale"],
-                                                  spec["hypers"], spec["grad_l2"], live))
+                                                  spec["hypers"], spec["grad_l2"], live, spec["grad_l1"]))
             index += n
         # The parameters each clipper clips together: one entry per group of the parameters argument.
         self._clip_groups = [([i for group, spec in zip(self._groups, groups_spec, strict=True)
@@ -299,12 +301,15 @@ class Optimizer:
         """``grad += coeff*param`` for parameters whose own regularizer goes into the gradient (after
         clipping, as Paddle's ``append_regularization_ops``; float32 products rounded as Paddle's scale op)."""
         for group in self._groups:
-            if not group.grad_l2:
+            if not (group.grad_l2 or group.grad_l1):
                 continue
             for i in group.indices:
                 if i in chosen:
                     p = self._space.params[i]
-                    p._grad += np.float32(group.grad_l2) * p._value
+                    if group.grad_l2:
+                        p._grad += np.float32(group.grad_l2) * p._value
+                    if group.grad_l1:  # Paddle's L1Decay: scale(sign(param), coeff), then added
+                        p._grad += np.sign(p._value) * np.float32(group.grad_l1)
 
     def _run_span(self, impl, group, hypers, start, stop, lr, step, powers, epilogues):
         arrays = {name: buffer[start:stop] for name, buffer in self._kernel_buffers().items()}

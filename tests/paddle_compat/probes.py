@@ -586,6 +586,45 @@ def _param_attr_regularizer(paddle):
     return out
 
 
+@probe("optimizer/l1_decay")
+def _l1_decay(paddle):
+    """L1Decay as each optimizer's weight_decay (but the decoupled ones, which take floats), and as a
+    parameter's own regularizer beside the optimizer's L2Decay: grad += coeff * sign(param)."""
+    c = paddle.to_tensor(np.array([0.3, 0.7, -0.2, 0.05], "float32"))
+    start = np.array([1.0, -0.5, 2.0, -0.01], "float32")
+    out = {}
+    for name, decay in _DECAY_ARGUMENT.items():
+        if name in ("AdamW", "Lamb") or decay is None:
+            continue
+        w = paddle.create_parameter([4], "float32", default_initializer=paddle.nn.initializer.Assign(start))
+        opt = getattr(paddle.optimizer, name)(learning_rate=0.1, parameters=[w],
+                                              **{decay: paddle.regularizer.L1Decay(0.3)})
+        for _ in range(3):
+            ((w * c).sum() + 0.1 * (w * w).sum()).backward()
+            opt.step()
+            opt.clear_grad()
+        out[name] = np.array(w.numpy())
+    for name in ("Momentum", "Adam", "AdamW"):
+        attr = paddle.ParamAttr(regularizer=paddle.regularizer.L1Decay(0.4))
+        w = paddle.create_parameter([4], "float32", attr=attr, default_initializer=paddle.nn.initializer.Assign(start))
+        opt = getattr(paddle.optimizer, name)(learning_rate=0.1, parameters=[w], weight_decay=0.2)
+        for _ in range(3):
+            ((w * c).sum() + 0.1 * (w * w).sum()).backward()
+            opt.step()
+            opt.clear_grad()
+        out[f"param_attr/{name}"] = np.array(w.numpy())
+    return out
+
+
+@probe("optimizer/l1_decay_groups")
+def _l1_decay_groups(paddle):
+    """A parameter group's own L1Decay beside another group's float decay, on Momentum."""
+    return _run_groups(paddle, lambda l1, l2: paddle.optimizer.Momentum(
+        learning_rate=0.1, momentum=0.9, weight_decay=0.01,
+        parameters=[{"params": l1.parameters(), "weight_decay": paddle.regularizer.L1Decay(0.05)},
+                    {"params": l2.parameters()}]), 18)
+
+
 @probe("optimizer/adam_tensor_betas")
 def _adam_tensor_betas(paddle):
     """The Adam / AdamW API docs' beta1, beta2 given as Tensors, with numbers."""
