@@ -17,7 +17,7 @@ from lasandbox.nn import conv_reference, norm_kernels
 from lasandbox.nn import functional as F
 
 
-@pytest.mark.parametrize("shape", [(4, 3, 5), (6, 2, 1), (2, 5, 17)])
+@pytest.mark.parametrize("shape", [(4, 3, 5), (6, 2, 1), (2, 5, 17), (1, 3, 2)])
 def test_batch_norm_kernels_match_the_numpy_reference(shape):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape) * 3 + 1
@@ -45,6 +45,38 @@ def test_batch_norm_kernels_match_the_numpy_reference(shape):
     np.testing.assert_allclose(sum_g, ref_db, rtol=1e-10)
 
 
+# (training, use_global_stats): every way the statistics are chosen (functional_norm's docstring).
+BN_MODES = [(True, None), (False, None), (True, True), (False, False)]
+
+
+@pytest.mark.parametrize("training, use_global_stats", BN_MODES)
+@pytest.mark.parametrize("shape", [(4, 3, 5), (5, 3), (1, 3, 2), (1, 3, 1), (1, 3), (0, 3, 4), (0, 3), (2, 3, 0)])
+def test_batch_norm_matches_the_numpy_reference_step(shape, training, use_global_stats):
+    """F.batch_norm (numba kernels) against conv_reference.batch_norm_step, one value per channel and empty included."""
+    rng = np.random.default_rng(4)
+    channels = shape[1]
+    x = (rng.standard_normal(shape) * 2 + 0.5).astype(np.float32)
+    dout = rng.standard_normal(shape).astype(np.float32)
+    weight, bias = (rng.standard_normal(channels).astype(np.float32) for _ in range(2))
+    mean0 = rng.standard_normal(channels).astype(np.float32)
+    var0 = rng.uniform(0.5, 2.0, channels).astype(np.float32)
+    running_mean, running_var = Tensor(mean0.copy()), Tensor(var0.copy())
+    xt, wt, bt = Tensor(x, stop_gradient=False), Tensor(weight, stop_gradient=False), Tensor(bias, stop_gradient=False)
+    out = F.batch_norm(xt, running_mean, running_var, wt, bt, training=training, momentum=0.8,
+                       use_global_stats=use_global_stats, data_format="NC" if len(shape) == 2 else "NCL")
+    out.backward(Tensor(dout))
+    use_batch = training if use_global_stats is None else not use_global_stats
+    view = (lambda a: a[:, :, None]) if len(shape) == 2 else (lambda a: a)
+    ref = conv_reference.batch_norm_step(view(x), view(dout), mean0, var0, weight, bias, 0.8, 1e-5, use_batch,
+                                         training)
+    got = (view(out.numpy()), view(xt.grad.numpy()), wt.grad.numpy(), bt.grad.numpy(), running_mean.numpy(),
+           running_var.numpy())
+    for name, ours, theirs in zip(["out", "dx", "dweight", "dbias", "running_mean", "running_var"], got, ref,
+                                  strict=True):
+        assert ours.shape == theirs.shape, name
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
 def _bn_call(training, use_global_stats=None, data_format="NCHW", affine=True):
     def call(x, *params):
         channels = x.shape[-1] if data_format in ("NHWC", "NLC") else x.shape[1]
@@ -58,7 +90,8 @@ def _bn_call(training, use_global_stats=None, data_format="NCHW", affine=True):
 
 @pytest.mark.parametrize("training, use_global_stats", [(True, None), (False, None), (True, True)])
 @pytest.mark.parametrize("shape, data_format", [((3, 2, 4, 3), "NCHW"), ((3, 4, 3, 2), "NHWC"), ((5, 3), "NC"),
-                                                ((3, 2, 6), "NCL")])
+                                                ((3, 2, 6), "NCL"), ((1, 3), "NC"), ((1, 3, 1, 1), "NCHW"),
+                                                ((0, 3), "NC")])
 def test_batch_norm_gradients_match_central_differences(training, use_global_stats, shape, data_format):
     rng = np.random.default_rng(1)
     channels = shape[-1] if data_format == "NHWC" else shape[1]
@@ -127,6 +160,47 @@ def test_batch_norm_layers_check_their_input_before_touching_statistics():
     with pytest.raises(ValueError, match="running_var must have shape"):
         F.batch_norm(Tensor(np.zeros((2, 3, 4), np.float32)), Tensor(np.zeros(3, np.float32)),
                      Tensor(np.ones(2, np.float32)), data_format="NCL")
+
+
+@pytest.mark.parametrize("layer, shape", [(nn.BatchNorm1D, (1, 3)), (nn.BatchNorm1D, (1, 3, 1)),
+                                          (nn.BatchNorm2D, (1, 3, 1, 1))])
+def test_one_value_per_channel_in_training_is_passed_through_as_paddle_does(layer, shape):
+    """Paddle's kernel: y = x, dx = dy, zero weight/bias gradients, running statistics kept (paddle_cnn.npz too)."""
+    bn = layer(3)
+    bn.bias.set_value(np.array([0.1, 0.2, 0.3], np.float32))
+    x = Tensor(np.array([0.5, -1.0, 2.0], np.float32).reshape(shape), stop_gradient=False)
+    y = bn(x)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    assert y.numpy() is not x.numpy()
+    dout = np.array([1.0, 2.0, 3.0], np.float32).reshape(shape)
+    y.backward(Tensor(dout))
+    np.testing.assert_array_equal(x.grad.numpy(), dout)
+    np.testing.assert_array_equal(bn.weight.grad.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.bias.grad.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn._mean.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn._variance.numpy(), np.ones(3))
+    two = layer(3)(Tensor(np.concatenate([x.numpy(), x.numpy() + 1])))  # two values: normalised as usual
+    np.testing.assert_allclose(two.numpy().reshape(2, 3), [[-1] * 3, [1] * 3], atol=1e-4)
+
+
+@pytest.mark.parametrize("layer, shape, kwargs", [(nn.BatchNorm1D, (0, 3), {}), (nn.BatchNorm1D, (0, 3, 4), {}),
+                                                  (nn.BatchNorm2D, (0, 3, 2, 2), {}),
+                                                  (nn.BatchNorm2D, (0, 2, 2, 3), {"data_format": "NHWC"}),
+                                                  (nn.BatchNorm2D, (0, 3, 2, 2), {"use_global_stats": False})])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_empty_batch_gives_an_empty_output_and_keeps_the_statistics(layer, shape, kwargs, mode):
+    """Paddle returns an empty output, keeps the running statistics and gives zero weight/bias gradients."""
+    bn = layer(3, **kwargs)
+    bn.train() if mode == "train" else bn.eval()
+    x = Tensor(np.zeros(shape, np.float32), stop_gradient=False)
+    y = bn(x)
+    assert y.shape == list(shape)
+    y.sum().backward()
+    assert x.grad.shape == list(shape)
+    np.testing.assert_array_equal(bn.weight.grad.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.bias.grad.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn._mean.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn._variance.numpy(), np.ones(3))
 
 
 def test_dropout2d_drops_whole_channels():

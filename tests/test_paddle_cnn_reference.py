@@ -89,6 +89,13 @@ def _run_case(case, arrays):
     return x, out, mask, params, after
 
 
+# Input gradients that are zero in exact arithmetic but for epsilon's share: with two values per channel
+# the normalised values are +-d/sqrt(d^2 + eps), and the gradient's terms (of order weight*dy/std, 1 to 10
+# here) cancel to ~eps/d^2 of themselves (1e-6 to 1e-5 of the array), so each framework's float32
+# rounding of those terms (measured: 3.0e-7 apart at most) is all that is left to compare.
+CANCELLING_INPUT_GRADIENT_ATOL = {"bn2d_two_values": 1e-6, "bn1d_2d_two_samples": 1e-6}
+
+
 @pytest.mark.parametrize("case", META["cases"], ids=[c["name"] for c in META["cases"]])
 def test_op_matches_paddle(case, recorded):
     arrays, _ = recorded
@@ -98,7 +105,7 @@ def test_op_matches_paddle(case, recorded):
     if mask is not None:
         np.testing.assert_array_equal(mask.numpy(), arrays[f"{key}/mask"])
     assert_matches(x.grad.numpy(), arrays[f"{key}/grad/x"], 1e-5, f"{case['name']} input gradient",
-                   scale_floor=1e-5)
+                   scale_floor=1e-5, atol=CANCELLING_INPUT_GRADIENT_ATOL.get(case["name"], 0.0))
     expected_params = sorted(k.rsplit("/", 1)[1] for k in arrays if k.startswith(f"{key}/grad/") and
                              not k.endswith("/grad/x"))
     assert sorted(params) == expected_params

@@ -7,8 +7,9 @@ fixture and never imports Paddle)::
 
 What it records (the format is in ``tests/fixtures/README.md``):
 
-* ``ops/<case>/...``: one layer or functional call per case (the case table
-  below; its spec is stored in ``meta`` so the test replays exactly it):
+* ``ops/<case>/...``: one layer or functional call per case (the case tables
+  ``CASES`` and ``EDGE_CASES`` below; their spec is stored in ``meta`` so the
+  test replays exactly it):
   the input, the parameters and preset running statistics, the output, the
   gradients of ``sum(out * grad_out)`` with respect to the input and every
   parameter, and the running statistics after the call;
@@ -163,6 +164,45 @@ CASES = [
                {"running_mean": [3], "running_var": [3], "weight": [3], "bias": [3]},
                {"training": True, "momentum": 0.8, "epsilon": 1e-4}),
     functional("F_batch_norm_eval", "batch_norm", {"running_mean": [3], "running_var": [3]}, {}),
+]
+
+# Batch norm with fewer than two values per channel, where Paddle's kernel skips the normalisation
+# (one value: y = x, dx = dy, zero weight/bias gradients, running statistics kept), the boundary
+# just past it (two values), and empty inputs (N = 0, or an empty spatial dim). Their inputs come
+# from a generator of their own (EDGE_SEED), drawn after everything else, so adding them left
+# every array recorded before bitwise as it was.
+EDGE_SEED = 2025
+EDGE_CASES = [
+    layer("bn1d_2d_one_value", "BatchNorm1D", [3], shape=(1, 3), preset_stats=True),
+    layer("bn1d_3d_one_value", "BatchNorm1D", [3], shape=(1, 3, 1), preset_stats=True),
+    layer("bn1d_nlc_one_value", "BatchNorm1D", [3], {"data_format": "NLC"}, shape=(1, 1, 3), preset_stats=True),
+    layer("bn2d_one_value", "BatchNorm2D", [3], shape=(1, 3, 1, 1), preset_stats=True),
+    layer("bn2d_nhwc_one_value", "BatchNorm2D", [3], {"data_format": "NHWC"}, shape=(1, 1, 1, 3),
+          preset_stats=True),
+    layer("bn2d_one_value_no_affine", "BatchNorm2D", [3], {"weight_attr": False, "bias_attr": False},
+          shape=(1, 3, 1, 1), preset_stats=True),
+    layer("bn2d_one_value_eval", "BatchNorm2D", [3], shape=(1, 3, 1, 1), mode="eval", preset_stats=True),
+    layer("bn2d_one_value_eval_batch_stats", "BatchNorm2D", [3], {"use_global_stats": False}, shape=(1, 3, 1, 1),
+          mode="eval", preset_stats=True),
+    layer("bn2d_one_value_global_stats", "BatchNorm2D", [3], {"use_global_stats": True}, shape=(1, 3, 1, 1),
+          preset_stats=True),
+    layer("bn2d_two_values", "BatchNorm2D", [3], shape=(1, 3, 2, 1), preset_stats=True),
+    layer("bn1d_2d_two_samples", "BatchNorm1D", [3], shape=(2, 3), preset_stats=True),
+    layer("bn1d_2d_empty", "BatchNorm1D", [3], shape=(0, 3), preset_stats=True),
+    layer("bn1d_2d_empty_eval", "BatchNorm1D", [3], shape=(0, 3), mode="eval", preset_stats=True),
+    layer("bn1d_3d_empty", "BatchNorm1D", [3], shape=(0, 3, 4), preset_stats=True),
+    layer("bn2d_empty", "BatchNorm2D", [3], shape=(0, 3, 2, 2), preset_stats=True),
+    layer("bn2d_empty_eval", "BatchNorm2D", [3], shape=(0, 3, 2, 2), mode="eval", preset_stats=True),
+    layer("bn2d_empty_eval_batch_stats", "BatchNorm2D", [3], {"use_global_stats": False}, shape=(0, 3, 2, 2),
+          mode="eval", preset_stats=True),
+    layer("bn2d_nhwc_empty", "BatchNorm2D", [3], {"data_format": "NHWC"}, shape=(0, 2, 2, 3), preset_stats=True),
+    layer("bn2d_empty_spatial", "BatchNorm2D", [3], shape=(2, 3, 0, 2), preset_stats=True),
+    functional("F_batch_norm_one_value", "batch_norm",
+               {"running_mean": [3], "running_var": [3], "weight": [3], "bias": [3]},
+               {"training": True, "momentum": 0.8}, shape=(1, 3, 1, 1)),
+    functional("F_batch_norm_empty", "batch_norm",
+               {"running_mean": [3], "running_var": [3], "weight": [3], "bias": [3]},
+               {"training": True, "momentum": 0.8}, shape=(0, 3)),
 ]
 
 # Large layers whose default weight initialisation is compared by its standard deviation.
@@ -382,15 +422,20 @@ def main():
     record_names(out)
     for name in TRAIN_MODELS:
         record_training(name, rng, out)
+    edge_rng = np.random.default_rng(EDGE_SEED)
+    for case in EDGE_CASES:
+        (record_layer_case if case["kind"] == "layer" else record_functional_case)(case, edge_rng, out)
     meta = {
         "paddle_version": paddle.__version__, "numpy_version": np.__version__, "python": platform.python_version(),
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cases": CASES, "init_layers": INIT_LAYERS, "train_models": TRAIN_MODELS, "optimizer": OPTIMIZER,
+        "cases": CASES + EDGE_CASES, "edge_seed": EDGE_SEED, "init_layers": INIT_LAYERS,
+        "train_models": TRAIN_MODELS, "optimizer": OPTIMIZER,
         "lookahead": LOOKAHEAD, "train_steps": TRAIN_STEPS,
     }
     out["meta"] = np.array(json.dumps(meta))
     np.savez_compressed(args.out, **out)
-    print(f"wrote {len(out)} arrays ({len(CASES)} op cases, {len(TRAIN_MODELS)} training runs) to {args.out}")
+    n_cases = len(CASES) + len(EDGE_CASES)
+    print(f"wrote {len(out)} arrays ({n_cases} op cases, {len(TRAIN_MODELS)} training runs) to {args.out}")
 
 
 if __name__ == "__main__":

@@ -210,3 +210,35 @@ def batch_norm_backward(dout, x, mean, var, weight, epsilon, batch_stats):
     else:
         dx = scale * dout
     return dx.astype(x.dtype), dweight.astype(x.dtype), dbias.astype(x.dtype)
+
+
+def batch_norm_step(x, dout, running_mean, running_var, weight, bias, momentum, epsilon, use_batch, training):
+    """One whole batch-norm call on ``x`` ``[N, C, S]`` as Paddle 3.3.1 makes it, from the pieces above.
+
+    Returns ``(out, dx, dweight, dbias, new_running_mean, new_running_var)``
+    for the output gradient ``dout``. ``use_batch``: normalise by batch
+    statistics (and update the running ones); ``training``: differentiate
+    through them. Paddle's exceptions: with fewer than two values per
+    channel batch statistics are not computed at all (``y = x``, running
+    statistics kept; the gradient is the identity's in training, the eval
+    one otherwise); outside training the gradient takes the running
+    statistics after the update.
+    """
+    count = x.shape[0] * x.shape[2]
+    mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
+    skip = use_batch and count <= 1
+    if use_batch and not skip:
+        batch_mean, batch_var = batch_statistics(x)
+        out = batch_norm_forward(x, batch_mean, batch_var, weight, bias, epsilon)
+        mean = momentum * mean + (1 - momentum) * batch_mean
+        var = momentum * var + (1 - momentum) * batch_var
+        if training:
+            dx, dweight, dbias = batch_norm_backward(dout, x, batch_mean, batch_var, weight, epsilon, True)
+            return out, dx, dweight, dbias, mean, var
+    else:
+        out = x.copy() if skip else batch_norm_forward(x, mean, var, weight, bias, epsilon)
+        if skip and training:
+            zeros = np.zeros(x.shape[1], x.dtype)
+            return out, dout.astype(x.dtype), zeros, zeros, mean, var
+    dx, dweight, dbias = batch_norm_backward(dout, x, mean, var, weight, epsilon, False)
+    return out, dx, dweight, dbias, mean, var

@@ -16,7 +16,16 @@ Batch norm, as Paddle 3.3.1 computes it (checked against recorded numbers,
   training mode. In eval mode with ``use_global_stats=False`` Paddle's
   gradient treats the statistics as constants and takes them from the
   running ones *after* the update (recorded: ``bn2d_eval_batch_stats``), so
-  there the gradient is not the derivative of the forward pass; replicated.
+  there the gradient is not the derivative of the forward pass; replicated;
+* fewer than two values per channel (``N * H * W`` is 1 or 0) where batch
+  statistics would be used: Paddle's CPU kernel skips the normalisation.
+  With one value, ``y = x`` (a copy) and the running statistics stay as they
+  were; in training mode the gradient is that of the identity (``dx = dy``,
+  zero weight and bias gradients), in eval mode with
+  ``use_global_stats=False`` it is the eval-mode one above (running
+  statistics, unchanged). An empty batch gives an empty output, unchanged
+  statistics and zero weight and bias gradients in every mode (recorded:
+  the ``*_one_value*`` and ``*_empty*`` cases).
 """
 
 from __future__ import annotations
@@ -70,7 +79,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     xv = x._value
     x3 = norm_kernels.as_channels_view(_channel_first(xv, channel_last))
     count = x3.shape[0] * x3.shape[2]
-    if use_batch:
+    # Paddle's rule for fewer than two values per channel (module docstring): no batch statistics at all.
+    skip_batch = use_batch and count <= 1
+    if use_batch and not skip_batch:
         mean, var = np.empty(channels), np.empty(channels)
         norm_kernels.batch_statistics(x3, mean, var)
         rm, rv = running_mean._value, running_var._value
@@ -83,15 +94,23 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     gamma = np.ones(channels) if weight is None else weight._value.astype(np.float64)
     beta = np.zeros(channels) if bias is None else bias._value.astype(np.float64)
     scale = gamma * inv_std
-    out3 = np.empty_like(x3)
-    norm_kernels.affine_channels(x3, scale.astype(xv.dtype), (beta - mean * scale).astype(xv.dtype), out3)
+    if skip_batch:
+        out = xv.copy()
+    else:
+        out3 = np.empty_like(x3)
+        norm_kernels.affine_channels(x3, scale.astype(xv.dtype), (beta - mean * scale).astype(xv.dtype), out3)
+        out = out3.reshape(_channel_first(xv, channel_last).shape)
+        if channel_last:
+            out = np.ascontiguousarray(np.moveaxis(out, 1, -1))
     if use_batch and not grad_through_stats:  # Paddle's eval-mode gradient (module docstring)
         mean = running_mean._value.astype(np.float64)
         inv_std = 1.0 / np.sqrt(running_var._value.astype(np.float64) + epsilon)
         scale = gamma * inv_std
-    out = out3.reshape(_channel_first(xv, channel_last).shape)
-    if channel_last:
-        out = np.ascontiguousarray(np.moveaxis(out, 1, -1))
+
+    def identity_backward(g):
+        grads = [None if x.stop_gradient else np.array(g, dtype=xv.dtype)]
+        grads += [np.zeros(channels, t.dtype) for t in (weight, bias) if t is not None]
+        return tuple(grads)
 
     def backward(g):
         g3 = norm_kernels.as_channels_view(_channel_first(np.asarray(g, dtype=xv.dtype), channel_last))
@@ -116,7 +135,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         return tuple(grads)
 
     parents = (x, *(t for t in (weight, bias) if t is not None))
-    return make_result(out, parents, backward)
+    return make_result(out, parents, identity_backward if skip_batch and grad_through_stats else backward)
 
 
 def dropout2d(x, p=0.5, training=True, data_format="NCHW", name=None):

@@ -16,7 +16,8 @@ in place, so a Tensor taken from ``state_dict()`` stays live.
 
 ``momentum`` is Paddle's: ``running = momentum*running + (1-momentum)*batch``
 with ``momentum=0.9`` by default; the running variance uses the biased batch
-variance; ``use_global_stats`` as in ``functional_norm.batch_norm``.
+variance; ``use_global_stats``, and Paddle's pass-through for a single value
+per channel and for an empty batch, as in ``functional_norm.batch_norm``.
 """
 
 from __future__ import annotations

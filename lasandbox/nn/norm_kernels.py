@@ -85,6 +85,7 @@ def batch_stats_input_grad(dout, x, mean, scale, mean_dout, slope, dx):
 
 
 def as_channels_view(x):
-    """``x`` ``[N, C, *spatial]`` as a contiguous ``[N, C, S]`` array."""
+    """``x`` ``[N, C, *spatial]`` as a contiguous ``[N, C, S]`` array (also when ``N`` or ``S`` is 0)."""
     x = np.ascontiguousarray(x)
-    return x.reshape(x.shape[0], x.shape[1], -1)
+    # S spelled out: reshape(..., -1) cannot infer it from an empty array.
+    return x.reshape(x.shape[0], x.shape[1], int(np.prod(x.shape[2:], dtype=np.int64)))
