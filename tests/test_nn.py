@@ -50,6 +50,11 @@ def test_linear_rejects_bad_sizes():
         nn.Linear(2.0, 3)
     with pytest.raises(ValueError, match="out_features"):
         nn.Linear(2, 0)
+    linear = nn.Linear(3, 2)
+    for dtype in ("int64", "float64"):  # Paddle 3.3.1 refuses both (float32 weights); numpy would promote
+        for layer in (linear, nn.Linear(3, 2, bias_attr=False)):
+            with pytest.raises(TypeError, match=f"x has dtype {dtype}"):
+                layer(paddle.to_tensor(np.ones((1, 3), dtype)))
 
 
 def test_sequential_indexing_and_sublayers():

@@ -90,9 +90,13 @@ def linear(x, weight, bias=None, name=None):
     array), and the backward computes only the gradients needed, writing a parameter's straight
     into its optimizer's flat buffer (``autograd.function.leaf_gradient``).
     """
+    x, weight = ensure_tensor(x), ensure_tensor(weight)
+    if x._value.dtype != weight._value.dtype:  # as Paddle: no silent promotion (int64 or float64 x -> float64 out)
+        raise TypeError(f"linear: x has dtype {x._value.dtype}, the weight {weight._value.dtype}; cast x first "
+                        f"(x.astype('{weight._value.dtype}'))")
     if bias is None:
         return matmul(x, weight)
-    x, weight, bias = (ensure_tensor(t) for t in (x, weight, bias))
+    bias = ensure_tensor(bias)
     if x.ndim != 2 or weight.ndim != 2 or bias.ndim != 1 or bias.shape[0] != weight.shape[1] \
             or x._value.dtype != weight._value.dtype or bias._value.dtype != weight._value.dtype:
         return add(matmul(x, weight), bias)  # the general path (its own shape checks and messages)
