@@ -57,6 +57,22 @@ def test_linear_rejects_bad_sizes():
                 layer(paddle.to_tensor(np.ones((1, 3), dtype)))
 
 
+def test_set_state_dict_refuses_a_non_dict_and_warns_for_what_it_skips():
+    linear = nn.Linear(2, 3)
+    before = linear.weight.numpy().copy()
+    for bad in ([1, 2], None, "weights"):
+        with pytest.raises(TypeError, match="state_dict must be a dict"):
+            linear.set_state_dict(bad)
+    with pytest.warns(UserWarning, match="Skip loading for bias"):  # Paddle's warning, per missing entry
+        missing, unexpected = linear.set_state_dict({"weight": np.zeros((2, 3), np.float32), "weightt": 1})
+    assert (missing, unexpected) == (["bias"], ["weightt"])
+    assert not linear.weight.numpy().any() and before.any()
+    opt = paddle.optimizer.Adam(0.1, parameters=linear.parameters())
+    for bad in ([1, 2], None):
+        with pytest.raises(TypeError, match="state_dict must be a dict"):
+            opt.set_state_dict(bad)
+
+
 def test_sequential_indexing_and_sublayers():
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     assert len(model) == 3 and isinstance(model[1], nn.ReLU)

@@ -12,7 +12,9 @@ order; a layer or tensor reachable twice is listed once unless
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -313,6 +315,9 @@ class Layer(DtypeConversions):
         Returns ``(missing_keys, unexpected_keys)`` as Paddle does. With
         ``use_structured_name=False`` the keys are the Tensors' names (``linear_0.w_0``).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict must be a dict of name -> Tensor or array (from state_dict() or paddle.load), "
+                            f"got {type(state_dict).__name__}")
         own = self.state_dict()
         keyed = own if use_structured_name else OrderedDict((t.name, t) for t in own.values())
         missing = [k for k in keyed if k not in state_dict]
@@ -324,6 +329,8 @@ class Layer(DtypeConversions):
                     raise ValueError(
                         f"state_dict[{key!r}] has shape {list(value.shape)}, the layer expects {target.shape}"
                     )
+        for key in missing:  # Paddle's warning, one per entry the layer keeps as it was
+            warnings.warn(f"Skip loading for {key}. {key} is not found in the provided dict.", stacklevel=2)
         for key, target in keyed.items():
             if key in state_dict:
                 target.set_value(state_dict[key])

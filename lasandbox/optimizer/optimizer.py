@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -502,6 +503,9 @@ class Optimizer:
     def set_state_dict(self, state_dict):
         """Restore a ``state_dict()`` (Paddle's layout, or lasandbox's earlier flat one); everything is
         checked before anything is written."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict must be a dict (from state_dict() or paddle.load), got "
+                            f"{type(state_dict).__name__}")
         if paddle_state.is_legacy(state_dict):
             buffers, counts = paddle_state.parse_legacy(self, state_dict)
             powers = {}
