@@ -259,11 +259,11 @@ class Optimizer:
         if self.refuse_nonfinite(selection, self.nonfinite, self.global_step + 1):
             self.skipped_steps += 1
             return False
+        lr = self.get_lr()  # first: a scheduler's bad rate raises here, before the gradients are clipped
         if self._grad_clip is not None:
             self._grad_clip.clip_([self._space.params[i]._grad for i in selection])
         chosen = set(selection)
         self._add_grad_regularizers(chosen)
-        lr = self.get_lr()
         if self._mirror:
             self._mirror.upload_step_inputs()
         impl = _kernels().api.backend_module(self._backend)
