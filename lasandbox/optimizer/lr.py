@@ -48,12 +48,17 @@ class PiecewiseDecay(LRScheduler):
     """``values[i]`` while ``epoch < boundaries[i]``; ``values[-1]`` after the last boundary."""
 
     def __init__(self, boundaries, values, last_epoch=-1, verbose=False):
+        for name, sequence in (("boundaries", boundaries), ("values", values)):
+            if not isinstance(sequence, (list, tuple)):
+                raise TypeError(f"{name} of PiecewiseDecay must be a list or tuple, got {type(sequence).__name__}")
         boundaries, values = list(boundaries), list(values)
         if not boundaries:
             raise ValueError("boundaries of PiecewiseDecay cannot be empty")
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"values must have one more element than boundaries: got {len(values)} values "
                              f"for {len(boundaries)} boundaries")
+        for i, b in enumerate(boundaries):
+            check_real(f"boundaries[{i}]", b)
         if any(b >= c for b, c in zip(boundaries, boundaries[1:], strict=False)):
             raise ValueError(f"boundaries must increase, got {boundaries}")
         for i, v in enumerate(values):
@@ -144,15 +149,14 @@ class LinearWarmup(LRScheduler):
             state["LinearWarmup_LR"] = self.learning_rate.state_dict()
         return state
 
-    def set_state_dict(self, state_dict):
-        inner = isinstance(self.learning_rate, LRScheduler)
-        if inner and "LinearWarmup_LR" not in state_dict:
-            raise KeyError("LinearWarmup state_dict is missing 'LinearWarmup_LR' (the wrapped scheduler's state)")
-        super().set_state_dict(state_dict)
-        if inner:
-            self.learning_rate.set_state_dict(state_dict["LinearWarmup_LR"])
-
-    set_dict = set_state_dict
+    def _parse_state(self, state_dict):
+        # The wrapped scheduler's state is checked too before either is set.
+        assignments = super()._parse_state(state_dict)
+        if isinstance(self.learning_rate, LRScheduler):
+            if "LinearWarmup_LR" not in state_dict:
+                raise KeyError("LinearWarmup state_dict is missing 'LinearWarmup_LR' (the wrapped scheduler's state)")
+            assignments += self.learning_rate._parse_state(state_dict["LinearWarmup_LR"])
+        return assignments
 
 
 class ExponentialDecay(LRScheduler):
@@ -230,14 +234,14 @@ class CosineAnnealingDecay(LRScheduler):
 
     ``step()`` follows Paddle's recursion (each rate from the previous one);
     ``step(epoch)`` uses the closed form ``eta_min + (lr - eta_min)(1 + cos(pi t/T_max))/2``.
+    ``eta_min`` must be finite and >= 0, as a plain ``learning_rate`` (Paddle also accepts a negative
+    one, which anneals to a negative rate: the optimizer would step uphill).
     """
 
     def __init__(self, learning_rate, T_max, eta_min=0, last_epoch=-1, verbose=False):  # noqa: N803 - Paddle's name
         _check_int_type("T_max", T_max)
-        if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real):
-            raise TypeError(f"eta_min must be a float or an int, got {type(eta_min).__name__} {eta_min!r}")
         self.T_max = as_paddle_assert(check_int, "T_max", T_max, low=1)
-        self.eta_min = float(eta_min)
+        self.eta_min = check_rate("eta_min", eta_min)
         super().__init__(learning_rate, last_epoch, verbose)
 
     def get_lr(self):
@@ -271,7 +275,10 @@ class LinearLR(LRScheduler):
             return self.last_lr
         start = self.total_steps * self.start_factor
         change = self.end_factor - self.start_factor
-        return self.last_lr * (1.0 + change / (start + (self.last_epoch - 1) * change))
+        rate = self.last_lr * (1.0 + change / (start + (self.last_epoch - 1) * change))
+        # end_factor=0 lands on -3e-18 by rounding (Paddle returns that); the schedule means 0, and a
+        # negative rate is refused when read, so clamp (the factors keep every exact rate >= 0).
+        return max(rate, 0.0)
 
 
 __all__ = [

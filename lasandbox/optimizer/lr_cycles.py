@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from lasandbox.optimizer.lr_base import LRScheduler, check_rate
+from lasandbox.optimizer.lr_base import LRScheduler, check_epoch, check_rate
 from lasandbox.utils.validation import AssertedValueError, check_choice, check_int, check_real
 
 
@@ -19,6 +19,20 @@ def _is_int(value):
 
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_metric(name, value):
+    """ReduceOnPlateau's saved ``best``: None (no metric yet), a number (NaN too: a NaN metric
+    becomes the first best, and the scheduler's own state_dict must load) or a one-element array."""
+    if value is None:
+        return None
+    if hasattr(value, "shape"):
+        if int(np.prod(value.shape)) != 1:
+            raise ValueError(f"{name} must have one element, got shape {list(value.shape)}")
+        return value
+    if not _is_number(value):
+        raise TypeError(f"{name} must be None or a number, got {type(value).__name__} {value!r}")
+    return value
 
 
 class OneCycleLR(LRScheduler):
@@ -99,6 +113,8 @@ class CyclicLR(LRScheduler):
             check_int("step_size_down", step_size_down, low=1)
         if not isinstance(exp_gamma, float):
             raise TypeError(f"exp_gamma must be a float, got {type(exp_gamma).__name__} {exp_gamma!r}")
+        # Paddle checks only the type; a negative or non-finite exp_gamma gives negative or NaN rates.
+        check_real("exp_gamma", exp_gamma, low=0.0)
         up = float(step_size_up)
         down = up if step_size_down is None else float(step_size_down)
         self.cycle_size = up + down
@@ -150,7 +166,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     resumed mid-cycle restarts its cosine; this one resumes exactly).
     """
 
-    state_key_names = ("last_epoch", "last_lr", "T_cur", "T_i")
+    state_checks = {**LRScheduler.state_checks,
+                    "T_cur": lambda name, value: check_real(name, value, low=0.0),
+                    "T_i": lambda name, value: check_int(name, value, low=1)}
 
     def __init__(self, learning_rate, T_0, T_mult=1, eta_min=0, last_epoch=-1, verbose=False):  # noqa: N803
         if not _is_int(T_0) or T_0 <= 0:
@@ -177,8 +195,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur -= self.T_i
                 self.T_i *= self.T_mult
         else:
-            if not _is_number(epoch) or epoch < 0:
-                raise ValueError(f"epoch must be a non-negative number, got {epoch!r}")
+            check_real("epoch", epoch, low=0.0)  # finite: inf/NaN would leave T_cur NaN
             self._locate(epoch)
         self.last_epoch = math.floor(epoch)
         self.last_lr = self.get_lr()
@@ -205,7 +222,10 @@ class ReduceOnPlateau(LRScheduler):
     below ``min_lr``, and a reduction smaller than ``epsilon`` is skipped.
     """
 
-    state_key_names = ("cooldown_counter", "best", "num_bad_epochs", "last_epoch", "last_lr")
+    state_checks = {"cooldown_counter": lambda name, value: check_int(name, value, low=0),
+                    "best": _check_metric,
+                    "num_bad_epochs": lambda name, value: check_int(name, value, low=0),
+                    **LRScheduler.state_checks}
 
     def __init__(self, learning_rate, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, epsilon=1e-8, verbose=False):
@@ -235,7 +255,7 @@ class ReduceOnPlateau(LRScheduler):
                                          f"got shape {list(metrics.shape)}")
         elif not isinstance(metrics, (int, float, np.floating, np.integer)) or isinstance(metrics, bool):
             raise TypeError(f"metrics must be an int, a float, an ndarray or a Tensor, got {type(metrics).__name__}")
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        self.last_epoch = self.last_epoch + 1 if epoch is None else check_epoch("epoch", epoch)
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             return

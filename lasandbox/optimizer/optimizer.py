@@ -267,13 +267,13 @@ class Optimizer:
         if self.refuse_nonfinite(selection, self.nonfinite, self.global_step + 1):
             self.skipped_steps += 1
             return False
+        lr = self.get_lr()  # first: a scheduler's bad rate raises here, before the gradients are clipped
         chosen = set(selection)
         for members, clip in self._clip_groups:
             grads = [self._space.params[i]._grad for i in members if i in chosen]
             if grads:
                 clip.clip_(grads)
         self._add_grad_regularizers(chosen)
-        lr = self.get_lr()
         if self._mirror:
             self._mirror.upload_step_inputs()
         impl = _kernels().api.backend_module(self._backend)
