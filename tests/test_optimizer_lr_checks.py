@@ -196,6 +196,13 @@ def test_linear_lr_to_zero_ends_on_zero_not_a_rounding_negative():
     for _ in range(12):
         sched.step()
     assert sched() == 0.0  # Paddle's arithmetic gives -2.96e-18 here
+    # and a Paddle checkpoint saved there, holding that rounding, loads (as 0); a real negative does not
+    state = dict(sched.state_dict(), last_lr=-2.96e-18)
+    restored = lr.LinearLR(0.1, total_steps=10, end_factor=0.0)
+    restored.set_state_dict(state)
+    assert restored.last_lr == 0.0
+    with pytest.raises(ValueError, match="last_lr"):
+        restored.set_state_dict(dict(state, last_lr=-1e-6))
 
 
 def test_adam_set_state_dict_refuses_a_bad_scheduler_entry_and_changes_nothing():

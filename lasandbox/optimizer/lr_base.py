@@ -30,6 +30,18 @@ def check_rate(name, value):
     return float(value)
 
 
+# A stored rate this far below 0 is a rounding of 0: Paddle's LinearLR(end_factor=0) ends on -2.96e-18.
+SAVED_RATE_ROUNDING = 1e-12
+
+
+def check_saved_rate(name, value):
+    """``check_rate`` for a rate read back from a file, which takes a rounding negative as 0 (a Paddle
+    LinearLR checkpoint saved at its end holds one)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and -SAVED_RATE_ROUNDING <= value < 0:
+        return 0.0
+    return check_rate(name, value)
+
+
 def check_epoch(name, value):
     """An epoch a schedule is stepped to or restored at: an int >= 0 (the constructor's
     ``last_epoch >= -1`` is the epoch *before* its first step, which lands on >= 0)."""
@@ -41,7 +53,7 @@ class LRScheduler:
 
     #: What ``state_dict()`` saves, each key with the check ``set_state_dict`` applies to its value
     #: (``check(name, value) -> value``); subclasses with more state extend it.
-    state_checks = {"last_epoch": check_epoch, "last_lr": check_rate}
+    state_checks = {"last_epoch": check_epoch, "last_lr": check_saved_rate}
 
     def __init__(self, learning_rate=0.1, last_epoch=-1, verbose=False):
         self.base_lr = check_rate("learning_rate", learning_rate)
