@@ -13,13 +13,21 @@ COMMANDS = {
     "bench": (None, "benchmarks: 'bench kernels' (update kernels vs roofline, numpy, PyTorch)"),
 }
 
-BENCHES = {"kernels": "lasandbox.kernels.bench"}
+# name: (module with main(argv), one line for 'lasandbox bench --help')
+BENCHES = {"kernels": ("lasandbox.kernels.bench", "update kernels vs roofline, numpy and PyTorch; GPU when present")}
 
 
 def _usage():
     lines = ["usage: lasandbox COMMAND [ARGS]", "", "commands:"]
     lines += [f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()]
     lines += ["", "Run 'lasandbox COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def _bench_usage():
+    lines = [f"usage: lasandbox bench {{{','.join(BENCHES)}}} [ARGS]", "", "benchmarks:"]
+    lines += [f"  {name:<10} {text}" for name, (_, text) in BENCHES.items()]
+    lines += ["", "Run 'lasandbox bench NAME --help' for a benchmark's options."]
     return "\n".join(lines)
 
 
@@ -33,10 +41,14 @@ def main(argv=None):
         print(f"lasandbox: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     if command == "bench":
+        if rest and rest[0] in ("-h", "--help"):
+            print(_bench_usage())
+            return 0
         if not rest or rest[0] not in BENCHES:
-            print(f"usage: lasandbox bench {{{','.join(BENCHES)}}} [ARGS]", file=sys.stderr)
+            named = f"unknown benchmark {rest[0]!r}" if rest else "name a benchmark"
+            print(f"lasandbox bench: {named}\n\n{_bench_usage()}", file=sys.stderr)
             return 2
-        module = BENCHES[rest[0]]
+        module = BENCHES[rest[0]][0]
         rest = rest[1:]
     else:
         module = COMMANDS[command][0]

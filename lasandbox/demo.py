@@ -16,7 +16,9 @@ import numpy as np
 import lasandbox as paddle
 from lasandbox.datasets import load_digits
 from lasandbox.training import mlp, train
+from lasandbox.utils.cliargs import OUTPUT_DIR, SEEDS, int_at_least
 from lasandbox.utils.progress import progress
+from lasandbox.utils.validation import check_int, check_real
 
 # name:learning rate of lasandbox.optimizer.registry entries; each runs alone and inside LookAhead.
 DEFAULT_OPTIMIZERS = "momentum:0.05,adam:0.003"
@@ -30,9 +32,11 @@ def parse_optimizers(text):
         name, _, lr = item.partition(":")
         paddle.optimizer.registry.get(name)  # a ValueError listing the registered names
         try:
-            pairs.append((name, float(lr)))
+            rate = float(lr)
         except ValueError:
             raise ValueError(f"--optimizers wants name:learning_rate pairs, got {item!r}") from None
+        # The optimizers' own range (Optimizer._validate_lr), checked here so the demo refuses it up front.
+        pairs.append((name, check_real(f"--optimizers: the learning rate in {item!r}", rate, low=0.0)))
     if not pairs:
         raise ValueError("--optimizers names no optimizer")
     return pairs
@@ -54,6 +58,7 @@ def configs(optimizers=DEFAULT_OPTIMIZERS):
 
 def run(epochs=20, seeds=2, out_dir="figures", optimizers=DEFAULT_OPTIMIZERS):
     """Train every config for ``seeds`` seeds; returns {name: [History, ...]} and writes the figure."""
+    seeds = check_int("seeds", seeds, low=1)  # no seeds would leave a table of NaN means
     split = load_digits()
     chosen = configs(optimizers)
     results = {name: [] for name in chosen}
@@ -96,9 +101,9 @@ def write_outputs(results, out_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="lasandbox demo", description=__doc__)
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--out", default="figures")
+    parser.add_argument("--epochs", type=int_at_least(0), default=20, help="training epochs (default 20)")
+    parser.add_argument("--seeds", type=SEEDS, default=2, help="seeds per optimizer (default 2)")
+    parser.add_argument("--out", type=OUTPUT_DIR, default="figures", help="output folder (default figures/)")
     parser.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS,
                         help=f"name:lr pairs of registered optimizers (lasandbox optimizers lists them); "
                              f"default {DEFAULT_OPTIMIZERS}")

@@ -86,6 +86,11 @@ def test_toml_grid_file(tmp_path):
         load_grid_file(path)
     with pytest.raises(GridError, match="does not exist"):
         load_grid_file(tmp_path / "missing.toml")
+    with pytest.raises(GridError, match="cannot be read: Is a directory"):
+        load_grid_file(tmp_path)
+    path.write_bytes(b"lr = [0.1]\n\xff\xfe\n")
+    with pytest.raises(GridError, match="not UTF-8 text"):
+        load_grid_file(path)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -95,7 +100,7 @@ def test_toml_grid_file(tmp_path):
     (["digits-mlp", "--grid", "epochs=3", "--epochs", "2"], "given twice"),
     (["nqm", "--epochs", "2"], "no 'epochs' parameter"),
     (["no-such-task"], "unknown sweep task"),
-    (["digits-mlp", "--seeds", "0"], "seeds must be"),
+    (["digits-mlp", "--seeds", "0"], "argument --seeds: must be an int >= 1"),
 ])
 def test_cli_rejects_bad_grids_before_anything_runs(tmp_path, capsys, argv, message):
     store = tmp_path / "store.sqlite"

@@ -42,6 +42,7 @@ from lasandbox.kernels.bench_cases import (
     torch_cases,
 )
 from lasandbox.kernels.declare import ITEMSIZE
+from lasandbox.utils.cliargs import OUTPUT_DIR, int_list
 from lasandbox.utils.progress import progress
 
 DEFAULT_SIZES = tuple(range(10, 27))
@@ -332,13 +333,15 @@ def _pow2(size):
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="lasandbox bench kernels", description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default=None, help="comma list of numpy,cpu,cuda,torch (default: available)")
-    parser.add_argument("--sizes", default=None, help="comma list of powers of two, e.g. 10,14,20 (default 10..26)")
+    parser.add_argument("--sizes", type=int_list, default=None,
+                        help="comma list of powers of two, e.g. 10,14,20 (default 10..26)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved timing rounds (default 10, quick 3); "
                         "the many-tensor and small-array runs use at least 10 and 30 (quick: 3 and 10)")
-    parser.add_argument("--out", default="figures", help="folder for kernels.csv and kernels.png")
+    parser.add_argument("--out", type=OUTPUT_DIR, default="figures", help="folder for kernels.csv and kernels.png")
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 3 rounds, fewer extras")
     parser.add_argument("--no-extras", action="store_true", help="skip the many-tensor/start-up/threshold runs")
-    parser.add_argument("--gpu-data-dir", default=None, help="also store GPU results here (benchmarks/data)")
+    parser.add_argument("--gpu-data-dir", type=OUTPUT_DIR, default=None,
+                        help="also store GPU results here (benchmarks/data)")
     parser.add_argument("--rules", default=None, help="comma list of registered rules to time (default: all; "
                         "each plain and with the fused sync, plus the sync alone)")
     args = parser.parse_args(argv)
@@ -357,8 +360,8 @@ def parse_args(argv):
         unknown = set(args.backends) - {"numpy", "cpu", "cuda", "torch"}
         if unknown:
             parser.error(f"unknown backend(s) {sorted(unknown)}; choose from numpy, cpu, cuda, torch")
-    args.sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
-                  else list(QUICK_SIZES if args.quick else DEFAULT_SIZES))
+    if args.sizes is None:
+        args.sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     if any(not 0 <= s <= 30 for s in args.sizes):
         parser.error("--sizes are powers of two between 0 and 30")
     if args.rounds is None:

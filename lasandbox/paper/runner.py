@@ -37,6 +37,7 @@ from pathlib import Path
 
 from lasandbox.paper.registry import BACKENDS, FIGURES, TRAINED, Claim, FigureContext, figure_names, resolve_names
 from lasandbox.paper.report import FigureOutcome, write_report
+from lasandbox.utils.cliargs import OUTPUT_DIR, SEEDS, WORKERS
 from lasandbox.utils.validation import check_choice, check_int
 
 
@@ -52,14 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=None, choices=TRAINED,
                         help="network of the training figures: mlp (default at --quick) or cnn (default at --full: "
                         "1-D CNN on MNIST-1D, small ResNet on digits); cnn files are NAME_cnn.*, REPORT_cnn.md")
-    parser.add_argument("--out", default="figures", type=Path, help="output folder (default: figures/)")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: each figure's own)")
+    parser.add_argument("--out", default="figures", type=OUTPUT_DIR, help="output folder (default: figures/)")
+    parser.add_argument("--seeds", type=SEEDS, default=None, help="number of seeds (default: each figure's own)")
     parser.add_argument("--backend", default="cpu", choices=BACKENDS, help="kernel backend (default: cpu)")
     parser.add_argument("--sweep", action=argparse.BooleanOptionalAction, default=None,
                         help="train robustness/alpha_k/optimizers as a resumable dask sweep stored in "
                         "OUT/sweeps/paper-runs.sqlite (default: with --full only)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None,
+    where.add_argument("--workers", type=WORKERS, default=None,
                        help="local dask worker processes for the sweep (default: one per core; 0 = this process)")
     where.add_argument("--scheduler", default=None, help="run the sweep on this dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--list", action="store_true", help="list the figures and exit")

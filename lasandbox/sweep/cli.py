@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from lasandbox.sweep.grid import GridError, format_value, load_grid_file, merge_grids, parse_grid_spec
 from lasandbox.sweep.store import CorruptStoreError
 from lasandbox.sweep.tasks import TASKS, get_task, load_task_modules
+from lasandbox.utils.cliargs import EXISTING_FILE, FILE_PATH, OUTPUT_DIR, SEEDS, WORKERS, check_file_path, int_at_least
 
 SUBCOMMANDS = ("status", "plot", "tasks")
 
@@ -29,17 +29,17 @@ def _run_parser():
     parser.add_argument("task", help=f"what to train: {', '.join(TASKS)} (see 'lasandbox sweep tasks')")
     parser.add_argument("--grid", default="", help='parameter lists, e.g. "alpha=none,0.5,0.8 k=5,10 lr=0.05,0.1"')
     parser.add_argument("--grid-file", help="a TOML file of 'name = [values]' (top level or under [grid])")
-    parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per config (default 1)")
+    parser.add_argument("--seeds", type=SEEDS, default=1, help="seeds 0..N-1 per config (default 1)")
     parser.add_argument("--epochs", type=int, help="shortcut for epochs=E in the grid")
-    parser.add_argument("--out", default="sweeps", help="output folder (default ./sweeps)")
-    parser.add_argument("--store", help="SQLite results store (default OUT/TASK.sqlite)")
+    parser.add_argument("--out", type=OUTPUT_DIR, default="sweeps", help="output folder (default ./sweeps)")
+    parser.add_argument("--store", type=FILE_PATH, help="SQLite results store (default OUT/TASK.sqlite)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="local cluster size (default: one per core); 0 = in this "
+    where.add_argument("--workers", type=WORKERS, help="local cluster size (default: one per core); 0 = in this "
                        "process, without dask")
     where.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--retry-failed", action="store_true", help="run stored failures again")
-    parser.add_argument("--retries", type=int, default=1, help="dask resubmissions of a run whose task itself "
-                        "errored outside the training code (default 1)")
+    parser.add_argument("--retries", type=int_at_least(0), default=1, help="dask resubmissions of a run whose task "
+                        "itself errored outside the training code (default 1)")
     parser.add_argument("--dashboard", default="127.0.0.1:8787", help="dashboard address of the local cluster; "
                         "'none' turns it off")
     parser.add_argument("--dry-run", action="store_true", help="check the grid, print the plan, run nothing")
@@ -73,7 +73,12 @@ def _run(argv):
         runs = plan_runs(task, grid, args.seeds)  # every grid error surfaces here, before anything starts
     except ValueError as err:
         parser.error(str(err))
-    store = Path(args.store) if args.store else Path(args.out) / f"{task.name}.sqlite"
+    store = args.store
+    if store is None:  # the default inside --out: checked as --store is, so that a dry run refuses it too
+        try:
+            store = check_file_path(args.out / f"{task.name}.sqlite")
+        except ValueError as err:
+            parser.error(f"argument --out: {err}")
     if args.dry_run:
         print(f"{task.name}: {len(runs)} runs ({len({r[0] for r in runs})} configs x {args.seeds} seeds) "
               f"into {store}")
@@ -120,11 +125,9 @@ def _status(argv):
     from lasandbox.sweep.store import SweepStore
 
     parser = argparse.ArgumentParser(prog="lasandbox sweep status", description="done/total and failures")
-    parser.add_argument("--store", required=True)
+    parser.add_argument("--store", type=EXISTING_FILE, required=True)
     parser.add_argument("--tracebacks", action="store_true", help="print each failure's whole traceback")
     args = parser.parse_args(argv)
-    if not Path(args.store).exists():
-        parser.error(f"no sweep store at {args.store!r}")
     with SweepStore(args.store, readonly=True) as store:
         counts = store.counts()
         if not counts:
@@ -150,18 +153,16 @@ def _plot(argv):
     from lasandbox.sweep.plot import plot_sweep
 
     parser = argparse.ArgumentParser(prog="lasandbox sweep plot", description="heatmaps, mean over seeds")
-    parser.add_argument("--store", required=True)
+    parser.add_argument("--store", type=EXISTING_FILE, required=True)
     parser.add_argument("--x", required=True, help="parameter along the horizontal axis")
     parser.add_argument("--y", required=True, help="parameter along the vertical axis")
     parser.add_argument("--metric", default="final_loss", help="a final metric (default final_loss)")
     parser.add_argument("--task", help="which task, when the store holds several")
-    parser.add_argument("--out", help="output folder (default: plots/ next to the store)")
+    parser.add_argument("--out", type=OUTPUT_DIR, help="output folder (default: plots/ next to the store)")
     scale = parser.add_mutually_exclusive_group()
     scale.add_argument("--log", dest="log_scale", action="store_true", default=None, help="log colour scale")
     scale.add_argument("--linear", dest="log_scale", action="store_false", help="linear colour scale")
     args = parser.parse_args(argv)
-    if not Path(args.store).exists():
-        parser.error(f"no sweep store at {args.store!r}")
     try:
         png, csv_path = plot_sweep(args.store, args.x, args.y, args.metric, task=args.task, out_dir=args.out,
                                    log_scale=args.log_scale)

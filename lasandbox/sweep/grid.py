@@ -167,6 +167,10 @@ def load_grid_file(path) -> dict:
             document = tomllib.load(handle)
     except FileNotFoundError:
         raise GridError(f"grid file {str(path)!r} does not exist") from None
+    except OSError as err:  # a folder, no permission: one line naming the file, not a traceback
+        raise GridError(f"grid file {str(path)!r} cannot be read: {err.strerror or err}") from None
+    except UnicodeDecodeError:  # tomllib decodes the bytes itself and lets this through
+        raise GridError(f"grid file {str(path)!r} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise GridError(f"grid file {str(path)!r} is not valid TOML: {err}") from None
     table = document.get("grid", document)
