@@ -194,3 +194,27 @@ def test_a_damaged_store_is_reported_naming_the_file_and_left_unchanged(tmp_path
     # Reading a WAL-mode database makes SQLite create its (empty) write-ahead log: nothing was written to it.
     wal = tmp_path / "s.sqlite-wal"
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_another_programs_database_or_an_empty_file_is_not_read_or_written_as_a_store(tmp_path):
+    """``status``/``plot`` on an empty file or a foreign SQLite database had ended in sqlite's 'no such table'
+    traceback, and a sweep would have added its tables to someone else's database."""
+    from lasandbox.sweep import CorruptStoreError
+
+    empty, foreign = tmp_path / "empty.sqlite", tmp_path / "foreign.sqlite"
+    empty.write_bytes(b"")
+    connection = sqlite3.connect(foreign)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    before = foreign.read_bytes()
+    with pytest.raises(CorruptStoreError, match="is not a sweep store"):
+        SweepStore(empty, readonly=True)
+    for readonly in (False, True):
+        with pytest.raises(CorruptStoreError, match="has no table 'meta', 'planned', 'runs'"):
+            SweepStore(foreign, readonly=readonly)
+    assert foreign.read_bytes() == before
+    out = subprocess.run([sys.executable, "-m", "lasandbox", "sweep", "status", "--store", str(empty)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "is not a sweep store" in out.stderr
+    SweepStore(empty).close()  # an empty file is a new store to a writer

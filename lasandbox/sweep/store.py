@@ -77,6 +77,9 @@ _UPSERT = (
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+STORE_TABLES = frozenset({"meta", "planned", "runs"})  # the tables SCHEMA creates
+
+
 class CorruptStoreError(ValueError):
     """The store file is damaged or is not a sweep store; it is left exactly as it was."""
 
@@ -122,12 +125,14 @@ class SweepStore:
             uri = Path(self.path).resolve().as_uri() + "?mode=ro"
             self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
             self._check_integrity()
+            self._check_tables(require_all=True)
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are opened explicitly below, one per result.
         self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         self._check_integrity()  # before the first write: a damaged store is reported, never written to
+        self._check_tables(require_all=False)  # nor another program's database
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives the process being killed (what a sweep must
         # survive); only an OS crash may lose the last commits, and never leaves half a row.
@@ -147,6 +152,16 @@ class SweepStore:
             self._conn.close()
             first = " ".join(problems[0].split("\n")[:2])
             raise _corrupt(self.path, f"is damaged (SQLite's quick_check: {first} ...)")
+
+    def _check_tables(self, require_all):
+        """A sweep store has the tables of ``SCHEMA``; a new (empty) database has none yet, which only a writer
+        may take; any other set of tables is another program's database (or an empty file), refused."""
+        tables = {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = sorted(STORE_TABLES - tables)
+        if missing and (require_all or tables):
+            self._conn.close()
+            what = "is empty" if not tables else f"has no table {', '.join(map(repr, missing))}"
+            raise _corrupt(self.path, f"is not a sweep store ({what})")
 
     def __enter__(self):
         return self
