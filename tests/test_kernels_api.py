@@ -85,6 +85,8 @@ def _bad_calls(p, g, m, v, s):
          ["step", "401 digits"]),
         ("slow is a view of param", lambda: kernels.sgd_step(p, g, 0.1, slow=p.view(), backend="cpu"), ValueError,
          ["param", "slow", "same memory"]),
+        ("bool segment offset", lambda: kernels.lamb_step(p, g, m, v, 0.1, 1, segments=[0, True, 10], backend="cpu"),
+         TypeError, ["segments", "bool"]),
     ]
 
 

@@ -169,6 +169,8 @@ def segment_offsets(segments, size) -> np.ndarray:
     """Validated ``segments`` (int offsets from 0 to ``size``, non-decreasing; None = one segment)."""
     if segments is None:
         return np.array([0, size], dtype=np.int64)
+    if isinstance(segments, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in segments):
+        raise TypeError(f"segments must be int offsets, not bools, got {list(segments)[:4]}")
     offsets = np.asarray(segments)
     if offsets.ndim != 1 or offsets.size < 2 or not np.issubdtype(offsets.dtype, np.integer):
         raise ValueError(f"segments must be a 1-D sequence of int offsets [0, ..., {size}] (segment s is "

@@ -56,6 +56,14 @@ def check_int(name: str, value, *, low=None, high=None) -> int:
     return value
 
 
+def check_flags(**flags) -> None:
+    """Each keyword a bool (numpy's too): for Paddle's switches that change nothing here (``multi_precision``,
+    ``lazy_mode``, ``use_multi_tensor``), which must still be switches, not any value at all."""
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+
+
 def check_choice(name: str, value, choices) -> str:
     """Check that ``value`` is one of ``choices`` (strings)."""
     if value not in choices:

@@ -3,6 +3,7 @@
 from lasandbox.optimizer.arguments import not_implemented
 from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.registry import register
+from lasandbox.utils.validation import check_flags
 
 
 @register("adam", momentum_argument="beta1")
@@ -18,5 +19,6 @@ class Adam(Optimizer):
                  use_multi_tensor=False, amsgrad=False, name=None, *, backend="auto", nonfinite="propagate"):
         # lazy_mode only changes sparse (row) gradients; lasandbox's are dense, where it is the same update.
         not_implemented("Adam", amsgrad=(amsgrad, False))
+        check_flags(lazy_mode=lazy_mode, multi_precision=multi_precision, use_multi_tensor=use_multi_tensor)
         super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"beta1": beta1, "beta2": beta2, "eps": epsilon})

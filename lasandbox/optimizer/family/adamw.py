@@ -3,6 +3,7 @@
 from lasandbox.optimizer.arguments import not_implemented
 from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.registry import register
+from lasandbox.utils.validation import check_flags
 
 
 @register("adamw", momentum_argument="beta1")
@@ -26,6 +27,7 @@ class AdamW(Optimizer):
                         amsgrad=(amsgrad, False))
         if apply_decay_param_fun is not None and parameters is not None:
             parameters = split_by_decay(parameters, apply_decay_param_fun)
+        check_flags(lazy_mode=lazy_mode, multi_precision=multi_precision)
         super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"beta1": beta1, "beta2": beta2, "eps": epsilon, "decoupled": True})
 

@@ -3,6 +3,7 @@
 from lasandbox.optimizer.family.adamw import split_by_decay
 from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.registry import register
+from lasandbox.utils.validation import check_flags
 
 
 @register("lamb", momentum_argument="beta1")
@@ -22,6 +23,7 @@ class Lamb(Optimizer):
                  always_adapt=False, name=None, *, backend="auto", nonfinite="propagate"):
         if exclude_from_weight_decay_fn is not None and parameters is not None:
             parameters = split_by_decay(parameters, exclude_from_weight_decay_fn, exclude=True, by_tensor=True)
+        check_flags(multi_precision=multi_precision)
         super().__init__(learning_rate, parameters, None, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"weight_decay": lamb_weight_decay, "beta1": beta1, "beta2": beta2, "eps": epsilon,
                                  "always_adapt": always_adapt})

@@ -2,6 +2,7 @@
 
 from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.registry import register
+from lasandbox.utils.validation import check_flags
 
 
 @register("momentum", momentum_argument="momentum")
@@ -14,5 +15,6 @@ class Momentum(Optimizer):
                  weight_decay=None, grad_clip=None, multi_precision=False, rescale_grad=1.0,
                  use_multi_tensor=False, name=None, *, backend="auto", nonfinite="propagate"):
         # multi_precision: float16 master weights (ours are float32); use_multi_tensor: a launch strategy.
+        check_flags(multi_precision=multi_precision, use_multi_tensor=use_multi_tensor)
         super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"momentum": momentum, "nesterov": use_nesterov, "rescale_grad": rescale_grad})

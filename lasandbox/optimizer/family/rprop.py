@@ -3,7 +3,7 @@
 from lasandbox.optimizer.lr import LRScheduler
 from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.registry import register
-from lasandbox.utils.validation import check_real
+from lasandbox.utils.validation import check_flags, check_real
 
 
 @register("rprop")
@@ -28,6 +28,7 @@ class Rprop(Optimizer):
         if not 0.0 < eta_negative < 1.0 < eta_positive:
             raise ValueError(f"etas must satisfy 0 < etas[0] < 1 < etas[1], got {etas}")
         # Paddle's Rprop adds an L2Decay(0.0) term, 0*param: weight_decay 0.0, not None, keeps that.
+        check_flags(multi_precision=multi_precision)
         super().__init__(learning_rate, parameters, 0.0, grad_clip, name, backend=backend, nonfinite=nonfinite,
                          hypers={"lr_min": low, "lr_max": high, "eta_negative": eta_negative,
                                  "eta_positive": eta_positive})

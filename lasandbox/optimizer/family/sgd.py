@@ -2,6 +2,7 @@
 
 from lasandbox.optimizer.optimizer import Optimizer
 from lasandbox.optimizer.registry import register
+from lasandbox.utils.validation import check_flags
 
 
 @register("sgd")
@@ -13,4 +14,5 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.001, parameters=None, weight_decay=None, grad_clip=None,
                  multi_precision=False, name=None, *, backend="auto", nonfinite="propagate"):
         # multi_precision keeps float32 master weights of float16 parameters; lasandbox's are float32 already.
+        check_flags(multi_precision=multi_precision)
         super().__init__(learning_rate, parameters, weight_decay, grad_clip, name, backend=backend, nonfinite=nonfinite)
