@@ -90,6 +90,15 @@ def test_degenerate_planes_are_rejected():
     theta_0, theta_mid, _ = three_points()
     with pytest.raises(ValueError, match="collinear|parallel"):
         Plane.through_points(theta_0, theta_mid, theta_0 + 2 * (theta_mid - theta_0))
+    # float32 points on a straight line (a straight stretch of a trajectory): collinear up to their rounding,
+    # whose normalised remainder would have been a random second axis
+    w = np.random.default_rng(0).random(43).astype(np.float32)
+    step = np.full(43, 0.01, np.float32)
+    with pytest.raises(ValueError, match="collinear"):
+        Plane.through_points(w, w + step, w + 2 * step)
+    bent = (w + 2 * step).copy()
+    bent[0] += 1e-3  # a real second direction at float32 is still a plane
+    assert Plane.through_points(w, w + step, bent).d2 @ np.eye(43)[0] > 0.9
     with pytest.raises(ValueError, match="theta_mid equals theta_0|non-zero"):
         Plane.through_points(theta_0, theta_0, theta_mid)
     with pytest.raises(ValueError, match="same length"):

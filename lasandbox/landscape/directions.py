@@ -94,9 +94,14 @@ class Plane:
     @classmethod
     def through_points(cls, theta_0, theta_mid, theta_end, *, orthonormalise=True):
         """The plane of Figure 1: origin ``theta_0``, directions towards ``theta_mid`` and ``theta_end``."""
-        origin = _as_flat("theta_0", theta_0)
-        d1 = _as_flat("theta_mid", theta_mid) - origin
-        d2 = _as_flat("theta_end", theta_end) - origin
+        points = [(name, np.asarray(getattr(v, "_value", v))) for name, v in
+                  (("theta_0", theta_0), ("theta_mid", theta_mid), ("theta_end", theta_end))]
+        origin = _as_flat(*points[0])
+        mid, end = _as_flat(*points[1]), _as_flat(*points[2])
+        if not (origin.size == mid.size == end.size):
+            raise ValueError(f"theta_0, theta_mid and theta_end must have the same length, got {origin.size}, "
+                             f"{mid.size}, {end.size}")
+        d1, d2 = mid - origin, end - origin
         if not orthonormalise:
             return cls(origin, d1, d2, basis="raw",
                        description="origin theta_0; d1 = theta_mid - theta_0, d2 = theta_end - theta_0")
@@ -106,8 +111,13 @@ class Plane:
         e1 = d1 / n1
         rest = d2 - (d2 @ e1) * e1
         n2 = np.linalg.norm(rest)
-        if n2 <= 1e-9 * max(np.linalg.norm(d2), 1e-300):
-            raise ValueError("theta_0, theta_mid and theta_end are collinear: they do not span a plane")
+        # Collinear up to the points' own rounding (float32 weights on a straight path): what is left of d2 is
+        # then that rounding, at most eps/2 of each coordinate's size, and normalising it gives a random axis.
+        eps = max(float(np.finfo(a.dtype).eps) if a.dtype.kind == "f" else 0.0 for _, a in points)
+        rounding = 4.0 * eps * max(np.linalg.norm(origin), np.linalg.norm(mid), np.linalg.norm(end))
+        if n2 <= max(1e-9 * np.linalg.norm(d2), rounding, 1e-300):
+            raise ValueError("theta_0, theta_mid and theta_end are collinear (up to their rounding): they do not "
+                             "span a plane")
         return cls(origin, e1, rest / n2, basis="orthonormal",
                    description="origin theta_0; Gram-Schmidt of (theta_mid - theta_0, theta_end - theta_0)")
 
