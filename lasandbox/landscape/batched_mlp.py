@@ -316,6 +316,9 @@ def evaluate_plane_points(layers, origin, d1, d2, coords, x, y, on_chunk=None, p
     float64 flat vectors; ``on_chunk(n)`` is called after each chunk of points.
     """
     check_labels_fit(y, layers[-1].weight.shape[1])
+    if x.ndim != 2 or x.shape[1] != layers[0].weight.shape[0]:
+        raise ValueError(f"x must be [samples, {layers[0].weight.shape[0]}] (the MLP's inputs), got shape "
+                         f"{list(x.shape)}")
     coords = np.ascontiguousarray(coords, dtype=np.float64)
     n_points = coords.shape[0]
     loss_sum = np.zeros(n_points)

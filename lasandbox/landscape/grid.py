@@ -167,6 +167,8 @@ def evaluate_grid(model, plane, x, y, *, extent=(-0.5, 1.5, -0.5, 1.5), resoluti
         num_a, num_b = (check_int("resolution", r, low=2) for r in resolution)
     else:
         num_a = num_b = check_int("resolution", resolution, low=2)
+    if isinstance(extent, str) or not hasattr(extent, "__len__"):
+        raise TypeError(f"extent must be (a_min, a_max, b_min, b_max), got {type(extent).__name__} {extent!r}")
     if len(extent) != 4:
         raise ValueError(f"extent must be (a_min, a_max, b_min, b_max), got {extent!r}")
     a = _axis("a", extent[0], extent[1], num_a)

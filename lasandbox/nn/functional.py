@@ -97,6 +97,9 @@ def linear(x, weight, bias=None, name=None):
     if bias is None:
         return matmul(x, weight)
     bias = ensure_tensor(bias)
+    if list(bias.shape) != [weight.shape[-1]]:  # numpy would broadcast a wrong-sized one or fail unnamed
+        raise ValueError(f"linear: bias has shape {list(bias.shape)}, the weight {list(weight.shape)} needs "
+                         f"[{weight.shape[-1]}]")
     if x.ndim != 2 or weight.ndim != 2 or bias.ndim != 1 or bias.shape[0] != weight.shape[1] \
             or x._value.dtype != weight._value.dtype or bias._value.dtype != weight._value.dtype:
         return add(matmul(x, weight), bias)  # the general path (its own shape checks and messages)

@@ -432,6 +432,9 @@ class Optimizer:
         return [], params_grads
 
     def _selection(self, parameters, no_grad_set):
+        if no_grad_set is not None and (isinstance(no_grad_set, (str, Tensor)) or not hasattr(no_grad_set, "__iter__")):
+            raise TypeError(f"no_grad_set must be a set (or list) of parameters or their names, got "
+                            f"{type(no_grad_set).__name__} {no_grad_set!r}")
         if parameters is None and not no_grad_set:
             return None
         chosen = list(self._space.params if parameters is None else parameters)

@@ -102,8 +102,13 @@ def _prepared_save(obj, path, protocol, configs):
     if binary and not isinstance(obj, Tensor):
         raise NotImplementedError(f"When use_binary_format = True, `paddle.save`  expected Tensor, but received "
                                   f"{type(obj)}.")  # Paddle's words, double space included
-    encoded = (lambda: dense_tensor.encode(obj.numpy())) if binary else (
-        lambda: pickle.dumps(to_saved(obj, protocol), protocol=protocol))
+    def pickled():
+        try:
+            return pickle.dumps(to_saved(obj, protocol), protocol=protocol)
+        except RecursionError:  # a container holding itself (or nested thousands deep)
+            raise ValueError("obj holds itself (a reference cycle, or containers nested too deep to save)") from None
+
+    encoded = (lambda: dense_tensor.encode(obj.numpy())) if binary else pickled
     if _is_file_object(path, "write"):
         if isinstance(path, io.TextIOBase):
             raise TypeError("path is a text-mode file: open it in binary mode ('wb')")
@@ -197,6 +202,8 @@ def load(path, *, trusted=False, **configs):
         if _starts_binary_tensor(path):
             return _restore(dense_tensor.decode(path, _label(path)), _label(path), flags)
         return _restore(_unpickle(path, _label(path), trusted), _label(path), flags)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path or a binary file object, got {type(path).__name__} {path!r}")
     path = os.fspath(path)
     if not os.path.isfile(path):
         folder = " (it is a folder)" if os.path.isdir(path) else ""
