@@ -39,6 +39,8 @@ def _geometry(x_shape, w_shape, stride, pads, dilation):
 def _force_row_taps(monkeypatch):
     """Row taps for every stride-1, one-group convolution with kernel rows, whatever its shape."""
     monkeypatch.setattr(conv_compute, "ROW_TAPS_MAX_EXTRA", float("inf"))
+    monkeypatch.setattr(conv_compute, "ROW_TAPS_MAX_EXTRA_TIGHT", float("inf"))
+    monkeypatch.setattr(conv_compute, "ROW_TAPS_MAX_GROWTH", float("inf"))
     monkeypatch.setattr(conv_compute, "ROW_TAPS_MAX_OUT", 10**9)
     monkeypatch.setattr(conv_compute, "ROW_TAPS_MIN_ROWS", 0)
 
@@ -79,17 +81,24 @@ def test_each_geometry_runs_the_layout_it_is_listed_for(index, layout):
 
 
 def test_row_taps_are_chosen_where_they_were_measured_faster(monkeypatch):
-    """3x3 'same' at 28x28 with 16 channels (the SmallResNet's blocks) takes row taps; the 1-channel stem,
-    32 output channels, 14x14, grouped and strided convolutions keep im2col's layouts; forced, every
-    stride-1 one-group geometry with kernel rows takes them."""
+    """3x3 'same' with 8 or 16 channels (the SmallResNets' blocks, at 28x28 and on 8x8 digits) down to 4x4,
+    and 5x5 'same' down to 8x8, take row taps, and 'valid' at 28x28; the 1-channel stem, more output than
+    input channels, 32 output channels, 'valid' on small planes, 3x3 'same' at 2x2, grouped and strided
+    convolutions keep im2col's layouts (benchmarks/conv_layouts.py); forced, every stride-1 one-group
+    geometry with kernel rows takes them."""
     def plan(x_shape, w_shape, stride=(1, 1), pads=(1, 1, 1, 1), groups=1):
         return conv_compute._Plan(x_shape, w_shape, _geometry(x_shape, w_shape, stride, pads, (1, 1)), groups, 4)
 
-    assert plan((64, 16, 28, 28), (16, 16, 3, 3)).row_taps
-    assert plan((64, 8, 28, 28), (8, 8, 3, 3)).row_taps
-    for x_shape, w_shape in [((64, 1, 28, 28), (16, 1, 3, 3)), ((64, 16, 28, 28), (32, 16, 3, 3)),
-                             ((64, 16, 14, 14), (16, 16, 3, 3))]:
-        assert not plan(x_shape, w_shape).row_taps, (x_shape, w_shape)
+    for size in (28, 14, 8, 4):
+        assert plan((64, 16, size, size), (16, 16, 3, 3)).row_taps, size
+        assert plan((64, 8, size, size), (8, 8, 3, 3)).row_taps, size
+    assert plan((64, 16, 8, 8), (8, 16, 3, 3)).row_taps
+    assert plan((64, 16, 8, 8), (16, 16, 5, 5), pads=(2, 2, 2, 2)).row_taps
+    assert plan((64, 16, 28, 28), (16, 16, 3, 3), pads=(0, 0, 0, 0)).row_taps
+    for x_shape, w_shape, pads in [((64, 1, 28, 28), (16, 1, 3, 3), 1), ((64, 16, 28, 28), (32, 16, 3, 3), 1),
+                                   ((64, 8, 28, 28), (16, 8, 3, 3), 1), ((64, 16, 14, 14), (16, 16, 3, 3), 0),
+                                   ((64, 16, 2, 2), (16, 16, 3, 3), 1), ((64, 16, 6, 6), (16, 16, 5, 5), 2)]:
+        assert not plan(x_shape, w_shape, pads=(pads,) * 4).row_taps, (x_shape, w_shape, pads)
     assert not plan((64, 16, 28, 28), (16, 8, 3, 3), groups=2).row_taps
     assert not plan((64, 16, 28, 28), (16, 16, 3, 3), stride=(2, 2)).row_taps
     _force_row_taps(monkeypatch)

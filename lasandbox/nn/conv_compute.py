@@ -32,14 +32,21 @@ keep_large_buffers_in_heap()  # this module loads on the first convolution; see 
 CHUNK_BYTES = 2 << 20
 # Row taps after the product (``_Plan.row_taps``) where the usual product is a poor shape for BLAS (few
 # output channels) and the other one is not (enough column rows, few extra padded rows). Measured on the
-# 2-core AMD EPYC VM (2026-12-01, batch 64, 3x3 'same', the two layouts alternated 60x in one process):
-# 16->16 at 28x28 forward 0.82-0.90x the time, backward 0.92-0.99x (im2col 3x instead of 9x the input, and
-# a [48x48] @ [48xL] product at 83-88 GFLOP/s against [16x144] @ [144xL] at 68-72); 32->32 at 28x28 0.89-0.92x
-# forward but 16->32 1.02-1.12x (a [32x144] product already runs at 83); 1->16 and 4->16 1.15-1.94x (3 or 12
-# column rows), 8->8 0.73-0.89x; at 14x14 (2 extra rows in 14) 32->32 no faster, at 7x7 slower. Other
-# kernels, dilations and 'valid' padding pass the same tests (not timed).
-ROW_TAPS_MAX_EXTRA = 0.1  # extra rows (Hp - Ho = (kh - 1)*dh at stride 1) as a fraction of Ho: Ho >= 20 for 3x3
+# 2-core AMD EPYC VM (2026-12-01, the two layouts alternated 40-60x in one process, time of row taps / the
+# usual layout, min and median; /tmp scripts in the notes): 3x3 'same' 16->16 at 28x28 forward 0.81-0.90x,
+# backward 0.92-0.99x (im2col 3x instead of 9x the input, and a [48x48] @ [48xL] product at 83-88 GFLOP/s
+# against [16x144] @ [144xL] at 68-72); at 14x14, 10x10, 8x8, 7x7 and 4x4 (batches 64 and 449) forward
+# 0.72-0.94x, backward 0.81-1.00x; 16->8 0.65-0.97x; 8->8 0.76-0.83x at batch 449, 0.88-1.05x at 64; 5x5
+# 'same' 16->16 at 16x16 to 8x8 0.71-0.96x. Slower: more output than input channels (8->16 at 28x28
+# backward 1.06-1.09x, 8->16 at 4x4-14x14 backward 1.04-1.26x; 16->32 1.02-1.12x; a [32x144] product
+# already runs at 83), few column rows (1->16 and 4->16, 3 or 12 rows: 1.15-1.94x), and 'valid' padding,
+# whose flat layout gained nothing at 14x14 and 8x8 (0.95-1.16x). So: 'same' (the tight layout) up to half
+# as many extra rows as output rows, other stride-1 layouts up to a tenth ('valid' at 28x28, 26 output rows:
+# 16->16 forward 0.89-0.93x, backward 0.95-0.98x; 8->8 0.78-0.79x and 0.88-0.91x).
+ROW_TAPS_MAX_EXTRA = 0.1  # extra rows (Hp - Ho = (kh - 1)*dh at stride 1) as a fraction of Ho, flat layout
+ROW_TAPS_MAX_EXTRA_TIGHT = 0.5  # the same for 'same' padding (tight layout): 3x3 down to 4x4, 5x5 to 8x8
 ROW_TAPS_MAX_OUT = 16  # output channels
+ROW_TAPS_MAX_GROWTH = 1.0  # output channels per input channel
 ROW_TAPS_MIN_ROWS = 24  # column rows (input channels times kernel width)
 _scratch = threading.local()  # per thread, so Python threads may run convolutions side by side
 
@@ -83,8 +90,10 @@ class _Plan:
         ho, wo = geom.out_size
         # Row taps after the product (stride 1, one group): the columns hold the kernel's column taps over
         # every padded row, and row tap i is the product's row block i read i*dh rows down (``conv_kernels``).
+        max_extra = ROW_TAPS_MAX_EXTRA_TIGHT if self.tight else ROW_TAPS_MAX_EXTRA
         self.row_taps = ((self.tight or self.flat) and groups == 1 and kh > 1 and self.c_out <= ROW_TAPS_MAX_OUT
-                         and c * kw >= ROW_TAPS_MIN_ROWS and self.hp - ho <= ROW_TAPS_MAX_EXTRA * ho)
+                         and self.c_out <= ROW_TAPS_MAX_GROWTH * c
+                         and c * kw >= ROW_TAPS_MIN_ROWS and self.hp - ho <= max_extra * ho)
         self.col_kernel_rows, self.col_height = (1, self.hp) if self.row_taps else (kh, ho)
         self.rows = c * self.col_kernel_rows * kw
         self.taps_after = kh if self.row_taps else 1  # kernel rows applied after the product
