@@ -19,9 +19,10 @@ Target: the folded pass >= 5x faster than the per-point loop at 25x25.
 
 What bounds it: both paths do the same convolutions per point (only the first layer is shared), so
 the script also prints each model's convolution FLOPs per point, the GFLOP/s each path reaches, and
-the rate BLAS alone reaches on the model's largest convolution product (single-threaded, one chunk
-of columns, times the cores): the speedup over the loop that a method doing the same FLOPs at that
-rate would get, with no im2col, batch norm, activation or pooling pass at all.
+the rate BLAS alone reaches on the model's largest convolution product, in the layout that convolution
+runs (single-threaded, one chunk of columns, times the cores): the speedup over the loop that a method
+running the same products at that rate would get, with no im2col, batch norm, activation or pooling
+pass at all.
 """
 
 from __future__ import annotations
@@ -55,14 +56,27 @@ def setups(quick):
 
 
 def conv_products(model, x):
-    """``(flops per forward of x, largest product (Co, Ci*k, N*spatial))`` over the model's convolutions."""
-    shapes = []
+    """``(convolution flops per forward of x, flops of the products run for them, (product rows, column
+    rows, columns per sample) of the largest convolution's product)``, in the layout each convolution takes
+    (``conv_compute._Plan``: im2col's ``[Co, Ci*kh*kw]``, or with row taps ``[kh*Co, Ci*kw]``)."""
+    from lasandbox.nn import conv_compute, functional_conv
+
+    found = []
     convs = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, _ConvNd)]
     for layer in convs:
         def recording(inp, layer=layer, forward=layer.forward):
             out = forward(inp)
-            weight = layer.weight.shape
-            shapes.append((weight[0], int(np.prod(weight[1:])), int(np.prod(out.shape)) // weight[0]))
+            geom, _, groups = functional_conv._check_conv_args(
+                layer._op, inp, layer.weight, layer.bias, layer._stride, layer._padding, layer._dilation,
+                layer._groups, layer._data_format, layer._ndim)
+            weight, shape = layer.weight.shape, inp.shape
+            x_shape = tuple(shape) if layer._ndim == 2 else (shape[0], shape[1], 1, shape[2])
+            w_shape = tuple(weight) if layer._ndim == 2 else (weight[0], weight[1], 1, weight[2])
+            plan = conv_compute._Plan(x_shape, w_shape, geom, groups, 4)
+            flops = 2.0 * weight[0] * int(np.prod(weight[1:])) * (int(np.prod(out.shape)) // weight[0])
+            # The product's own multiply-adds: row taps compute Hp/Ho of the convolution's (the padded rows).
+            product_flops = 2.0 * plan.product_rows * plan.rows * plan.span * x_shape[0] / groups
+            found.append((flops, product_flops, (plan.product_rows, plan.rows // groups, plan.span)))
             return out
 
         layer.forward = recording
@@ -72,21 +86,22 @@ def conv_products(model, x):
     finally:
         for layer in convs:
             del layer.forward
-    return sum(2.0 * m * k * n for m, k, n in shapes), max(shapes, key=lambda s: s[0] * s[1] * s[2])
+    return (sum(f for f, _, _ in found), sum(p for _, p, _ in found),
+            max(found, key=lambda item: item[0])[2])
 
 
 def bare_product_rate(shape, repeats=5):
-    """GFLOP/s of ``[Co, K] @ [K, chunk]`` at one BLAS thread (a chunk of columns as the convolutions cut
-    them, ``conv_compute.chunk_columns``), times the cores."""
+    """GFLOP/s of the product ``[out rows, rows] @ [rows, chunk]`` at one BLAS thread (a chunk of columns as
+    the convolutions cut them, ``conv_compute.chunk_columns``), times the cores."""
     from lasandbox.nn.conv_compute import chunk_columns
 
-    c_out, rows, _ = shape
-    span = chunk_columns(rows, c_out, 4)
+    out_rows, rows, _ = shape
+    span = chunk_columns(rows, out_rows, 4)
     rng = np.random.default_rng(0)
-    weight, cols = (rng.standard_normal(s).astype(np.float32) for s in ((c_out, rows), (rows, span)))
+    weight, cols = (rng.standard_normal(s).astype(np.float32) for s in ((out_rows, rows), (rows, span)))
     with threadpool_limits(limits=1, user_api="blas"):
         best = min(_timed(lambda: weight @ cols) for _ in range(repeats))
-    return 2.0 * c_out * rows * span / best / 1e9 * (os.cpu_count() or 1)
+    return 2.0 * out_rows * rows * span / best / 1e9 * (os.cpu_count() or 1)
 
 
 def _timed(fn):
@@ -142,12 +157,14 @@ def main(argv=None):
         print(f"  loop    {tn:7.2f} s  ({1e3 * tn / points:6.2f} ms/point, BLAS at {blas_threads} thread(s))")
         print(f"  speedup {tn / tb:5.1f}x; max relative loss difference {rel.max():.1e}, "
               f"{int((gb.accuracy != gn.accuracy).sum())} of {points} accuracies differ")
-        flops, largest = conv_products(model, x)
+        flops, product_flops, largest = conv_products(model, x)
         ceiling = bare_product_rate(largest)
         print(f"  convolutions: {flops / 1e6:.0f} MFLOP per point; folded {flops * points / tb / 1e9:.1f}, loop "
-              f"{flops * points / tn / 1e9:.1f} GFLOP/s; bare product {list(largest)} at {ceiling:.0f} GFLOP/s "
-              f"({os.cpu_count()} cores): the same FLOPs at that rate would be "
-              f"{ceiling * tn / (flops * points / 1e9):.1f}x the loop")
+              f"{flops * points / tn / 1e9:.1f} GFLOP/s; bare product [{largest[0]}x{largest[1]}] @ "
+              f"[{largest[1]}x...] (its largest conv's layout) at {ceiling:.0f} GFLOP/s "
+              f"({os.cpu_count()} cores): those products alone at that rate would be "
+              f"{ceiling * tn / (product_flops * points / 1e9):.1f}x the loop (products of "
+              f"{product_flops / 1e6:.0f} MFLOP per point)")
         speedups.append(tn / tb)
     print(f"speedup folded/loop at {resolution}x{resolution}: worst {min(speedups):.1f}x (target >= 5x)")
     return 0
