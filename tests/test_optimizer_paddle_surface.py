@@ -165,6 +165,19 @@ def test_a_power_no_step_count_reaches_is_refused_quickly(stored):
         opt.set_state_dict(state)
 
 
+def test_a_negative_second_moment_is_refused_before_anything_changes():
+    w = _param([1.0, 2.0])
+    opt = paddle.optimizer.Adam(0.01, parameters=[w])
+    _sgd_step(w, opt, [1.0, -2.0])
+    before = {k: np.array(v.numpy()) for k, v in opt.state_dict().items()}
+    state = dict(opt.state_dict())
+    key = next(k for k in state if k.endswith("moment2_0"))
+    state[key] = paddle.to_tensor(np.array([0.1, -0.5], "float32"))
+    with pytest.raises(ValueError, match=f"{key}.*negative"):
+        opt.set_state_dict(state)
+    assert all(np.array_equal(v.numpy(), before[k]) for k, v in opt.state_dict().items())
+
+
 def test_a_refused_scheduler_state_leaves_the_optimizer_as_it_was():
     w = _param([1.0, 2.0])
     opt = paddle.optimizer.Adam(learning_rate=paddle.optimizer.lr.StepDecay(0.1, step_size=1), parameters=[w])

@@ -120,6 +120,11 @@ def parse(optimizer, state_dict):
                 if value.shape != tuple(shape):
                     raise ValueError(f"state_dict[{key!r}] has shape {list(value.shape)}; {names[i]} needs "
                                      f"{list(shape)}")
+                # A state the rule keeps >= 0 (Adam's second moment) cannot hold a negative value: its square
+                # root would be NaN at the next step. (NaN itself loads: a poisoned run's file round-trips.)
+                if accumulator.nonnegative and np.any(value < 0):
+                    raise ValueError(f"state_dict[{key!r}] holds negative values (down to {float(value.min())!r}); "
+                                     f"{accumulator.paddle} is never negative")
                 target = buffers[accumulator.paddle]
                 if accumulator.copies:
                     target[:, start:stop] = value.reshape(target.shape[0], -1)
