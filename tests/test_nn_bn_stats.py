@@ -137,3 +137,19 @@ def test_kept_statistics_restores_the_running_statistics():
         assert any(not np.array_equal(v.numpy(), before[k]) for k, v in model.state_dict().items())
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), before[key])
+
+
+def test_a_batch_with_one_value_per_channel_does_not_count():
+    """A batch of one sample into a BatchNorm1D on [N, C] passes through without touching the statistics (as
+    in Paddle), so the average is that of the other batches: the next one is not weighted 1/3 for a count the
+    single one did not add to."""
+    paddle.seed(3)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1D(4))
+    rng = np.random.default_rng(4)
+    full = [rng.standard_normal((8, 3)).astype(np.float32) * 3 + 1 for _ in range(2)]
+    update_bn(model, full)
+    expected = (model[1]._mean.numpy().copy(), model[1]._variance.numpy().copy())
+    assert update_bn(model, [full[0], rng.standard_normal((1, 3)).astype(np.float32), full[1]]) == 3
+    np.testing.assert_allclose(model[1]._mean.numpy(), expected[0], rtol=1e-6)
+    np.testing.assert_allclose(model[1]._variance.numpy(), expected[1], rtol=1e-6)
+    assert model[1]._momentum == 0.9 and not model[1]._forward_pre_hooks  # momentum and hooks as they were

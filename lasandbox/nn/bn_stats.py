@@ -10,7 +10,8 @@ What the recomputed statistics are: for every batch-norm layer, the plain
 (unweighted) average over the loader's batches of each batch's statistics --
 the mean of the batch means, and the mean of the batch (biased, Paddle's)
 variances. That is a cumulative average: before batch ``t`` (from 1) each
-layer's ``momentum`` is set to ``(t - 1) / t``, so Paddle's update
+layer's ``momentum`` is set to ``(t - 1) / t`` (``t`` counting the batches that update that layer: one
+with a single value per channel passes through untouched, as Paddle's batch norm does), so Paddle's update
 ``running = momentum*running + (1 - momentum)*batch`` keeps the running
 average. With equal batch sizes the running mean is exactly the mean over
 the data; the running variance is the average within-batch variance (not
@@ -82,16 +83,28 @@ def update_bn(model, loader, *, forward=None):
     saved = [(layer, layer._momentum, layer._mean.numpy().copy(), layer._variance.numpy().copy())
              for layer in layers]
     count = 0
+    # Each layer counts the batches that update its statistics: one with a single value per channel (a last
+    # batch of one sample into a BatchNorm1D) passes through unchanged, as in Paddle, and must not dilute the
+    # average of the others. The momentum is set just before the layer runs, from its own count.
+    updates = {id(layer): 0 for layer in layers}
+
+    def before(layer, inputs):
+        x = inputs[0] if inputs else None
+        channels = layer._mean.shape[0]
+        if x is not None and int(np.prod(x.shape)) > channels:  # more than one value per channel
+            updates[id(layer)] += 1
+            layer._momentum = (updates[id(layer)] - 1) / updates[id(layer)]
+
+    handles = []
     try:
         for layer in layers:
             layer.training = True
             layer._mean.numpy()[...] = 0.0
             layer._variance.numpy()[...] = 1.0
+            handles.append(layer.register_forward_pre_hook(before))
         batch = first
         while True:
             count += 1
-            for layer in layers:
-                layer._momentum = (count - 1) / count
             feed(model, batch)
             try:
                 batch = next(batches)
@@ -103,6 +116,8 @@ def update_bn(model, loader, *, forward=None):
             layer._variance.numpy()[...] = variance
         raise
     finally:
+        for handle in handles:
+            handle.remove()
         for layer, momentum, _, _ in saved:
             layer._momentum = momentum
         for layer, training in modes:
