@@ -367,23 +367,33 @@ def _clip_sgd_value(paddle):
     return _clip_training_step(paddle, paddle.nn.ClipGradByValue(min=-1, max=1))
 
 
-@probe("clip/adam_global_norm_steps")
-def _clip_adam(paddle):
-    rng = _rng(10)
+def _tanh_mlp(paddle, seed):
+    """A 4-6-2 tanh MLP with weights drawn from ``seed``, and a batch of 8 inputs drawn after them."""
+    rng = _rng(seed)
     model = paddle.nn.Sequential(paddle.nn.Linear(4, 6), paddle.nn.Tanh(), paddle.nn.Linear(6, 2))
     for p in model.parameters():
         p.set_value(rng.standard_normal(p.shape).astype("float32"))
-    adam = paddle.optimizer.Adam(learning_rate=0.05, parameters=model.parameters(),
-                                 grad_clip=paddle.nn.ClipGradByGlobalNorm(0.5))
-    x = paddle.to_tensor(rng.standard_normal((8, 4)).astype("float32"))
+    return model, paddle.to_tensor(rng.standard_normal((8, 4)).astype("float32"))
+
+
+def _mean_square_steps(paddle, model, opt, x, steps=4):
+    """``steps`` steps of ``opt`` on ``mean(model(x)**2)``: the losses and the final parameters."""
     losses = []
-    for _ in range(4):
+    for _ in range(steps):
         loss = paddle.mean(model(x) ** 2)
         loss.backward()
-        adam.step()
-        adam.clear_grad()
+        opt.step()
+        opt.clear_grad()
         losses.append(float(loss))
     return {"losses": np.array(losses), **{n: np.array(p.numpy()) for n, p in model.named_parameters()}}
+
+
+@probe("clip/adam_global_norm_steps")
+def _clip_adam(paddle):
+    model, x = _tanh_mlp(paddle, 10)
+    adam = paddle.optimizer.Adam(learning_rate=0.05, parameters=model.parameters(),
+                                 grad_clip=paddle.nn.ClipGradByGlobalNorm(0.5))
+    return _mean_square_steps(paddle, model, adam, x)
 
 
 @probe("clip/groups_global_norm_sgd")
@@ -402,23 +412,12 @@ def _clip_groups_sgd(paddle):
 @probe("clip/groups_own_clip_adam")
 def _clip_groups_adam(paddle):
     """A group's own ``grad_clip`` key replaces the optimizer's for that group (Paddle's group defaults)."""
-    rng = _rng(11)
-    model = paddle.nn.Sequential(paddle.nn.Linear(4, 6), paddle.nn.Tanh(), paddle.nn.Linear(6, 2))
-    for p in model.parameters():
-        p.set_value(rng.standard_normal(p.shape).astype("float32"))
+    model, x = _tanh_mlp(paddle, 11)
     first, second = model[0].parameters(), model[2].parameters()
     adam = paddle.optimizer.Adam(learning_rate=0.05, parameters=[
         {"params": first}, {"params": second, "grad_clip": paddle.nn.ClipGradByValue(min=-0.05, max=0.05)}],
         grad_clip=paddle.nn.ClipGradByGlobalNorm(0.3))
-    x = paddle.to_tensor(rng.standard_normal((8, 4)).astype("float32"))
-    losses = []
-    for _ in range(4):
-        loss = paddle.mean(model(x) ** 2)
-        loss.backward()
-        adam.step()
-        adam.clear_grad()
-        losses.append(float(loss))
-    return {"losses": np.array(losses), **{n: np.array(p.numpy()) for n, p in model.named_parameters()}}
+    return _mean_square_steps(paddle, model, adam, x)
 
 
 # -------------------------------------------------------------------- optimizers
@@ -567,6 +566,15 @@ _DECAY_ARGUMENT = {"SGD": "weight_decay", "Momentum": "weight_decay", "Adam": "w
                    "RAdam": "weight_decay", "ASGD": "weight_decay", "Rprop": None}
 
 
+def _quadratic_steps(w, c, opt):
+    """Three steps of ``opt`` on ``sum(w*c) + 0.1*sum(w*w)``: the final ``w``."""
+    for _ in range(3):
+        ((w * c).sum() + 0.1 * (w * w).sum()).backward()
+        opt.step()
+        opt.clear_grad()
+    return np.array(w.numpy())
+
+
 @probe("optimizer/param_attr_regularizer")
 def _param_attr_regularizer(paddle):
     """A parameter's own L2Decay (ParamAttr) beside the optimizer's weight decay, on each optimizer: it
@@ -578,11 +586,7 @@ def _param_attr_regularizer(paddle):
         w = paddle.create_parameter([3], "float32", attr=attr, default_initializer=paddle.nn.initializer.Assign(
             np.array([1.0, -0.5, 2.0], "float32")))
         opt = getattr(paddle.optimizer, name)(learning_rate=0.1, parameters=[w], **({decay: 0.2} if decay else {}))
-        for _ in range(3):
-            ((w * c).sum() + 0.1 * (w * w).sum()).backward()
-            opt.step()
-            opt.clear_grad()
-        out[name] = np.array(w.numpy())
+        out[name] = _quadratic_steps(w, c, opt)
     return out
 
 
@@ -599,20 +603,12 @@ def _l1_decay(paddle):
         w = paddle.create_parameter([4], "float32", default_initializer=paddle.nn.initializer.Assign(start))
         opt = getattr(paddle.optimizer, name)(learning_rate=0.1, parameters=[w],
                                               **{decay: paddle.regularizer.L1Decay(0.3)})
-        for _ in range(3):
-            ((w * c).sum() + 0.1 * (w * w).sum()).backward()
-            opt.step()
-            opt.clear_grad()
-        out[name] = np.array(w.numpy())
+        out[name] = _quadratic_steps(w, c, opt)
     for name in ("Momentum", "Adam", "AdamW"):
         attr = paddle.ParamAttr(regularizer=paddle.regularizer.L1Decay(0.4))
         w = paddle.create_parameter([4], "float32", attr=attr, default_initializer=paddle.nn.initializer.Assign(start))
         opt = getattr(paddle.optimizer, name)(learning_rate=0.1, parameters=[w], weight_decay=0.2)
-        for _ in range(3):
-            ((w * c).sum() + 0.1 * (w * w).sum()).backward()
-            opt.step()
-            opt.clear_grad()
-        out[f"param_attr/{name}"] = np.array(w.numpy())
+        out[f"param_attr/{name}"] = _quadratic_steps(w, c, opt)
     return out
 
 
