@@ -95,7 +95,7 @@ class Optimizer:
         groups_spec, lr_claims, clips = groups.group_specs(self, parameters, default_decay, hypers, grad_clip,
                                                            l1_coeff(weight_decay))
         self._learning_rate = learning_rate
-        self._grad_clip = grad_clip
+        self._grad_clip = grad_clip  # Paddle's attribute, for code that reads it; steps clip with _clip_groups
         self._name = name
         params = [p for spec in groups_spec for p in spec["params"]]
         self._space = FlatSpace(params, owner=self)

@@ -10,24 +10,22 @@ from __future__ import annotations
 from lasandbox.utils.validation import check_real
 
 
-class L2Decay:
+class _Decay:
+    """A regularisation coefficient (>= 0), checked by name."""
+
+    def __init__(self, coeff=0.0):
+        self.coeff = check_real("coeff", coeff, low=0.0)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(coeff={self.coeff})"
+
+
+class L2Decay(_Decay):
     """L2 regularisation: adds ``coeff * param`` to the gradient (Paddle's ``regularizer.L2Decay``)."""
 
-    def __init__(self, coeff=0.0):
-        self.coeff = check_real("coeff", coeff, low=0.0)
 
-    def __repr__(self):
-        return f"L2Decay(coeff={self.coeff})"
-
-
-class L1Decay:
+class L1Decay(_Decay):
     """L1 regularisation: adds ``coeff * sign(param)`` to the gradient (Paddle's ``regularizer.L1Decay``)."""
-
-    def __init__(self, coeff=0.0):
-        self.coeff = check_real("coeff", coeff, low=0.0)
-
-    def __repr__(self):
-        return f"L1Decay(coeff={self.coeff})"
 
 
 def weight_decay_coeff(name, value):
