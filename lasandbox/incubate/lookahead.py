@@ -34,7 +34,7 @@ import numpy as np
 
 from lasandbox.autograd.engine import no_grad
 from lasandbox.optimizer.nonfinite import NONFINITE_POLICIES
-from lasandbox.optimizer.protocol import is_step_target, missing_methods
+from lasandbox.optimizer.protocol import check_step_target
 from lasandbox.utils.validation import check_choice, check_int, check_real
 
 SLOW_INITS = ("first_step", "construction")
@@ -52,15 +52,7 @@ class LookAhead:
 
     def __init__(self, inner_optimizer, alpha=0.5, k=5, name=None, *, slow_init="first_step",
                  inner_state="keep", pullback_states=None, nonfinite="propagate"):
-        if isinstance(inner_optimizer, type):
-            raise TypeError(f"inner_optimizer must be an optimizer instance, got the class {inner_optimizer.__name__} "
-                            f"(build it first: {inner_optimizer.__name__}(learning_rate, parameters=...))")
-        if not is_step_target(inner_optimizer):
-            missing = missing_methods(inner_optimizer)
-            raise TypeError(
-                "inner_optimizer must be a lasandbox optimizer (SGD, Momentum, Adam, ..., or a LookAhead) or "
-                f"implement lasandbox.optimizer.protocol; got {type(inner_optimizer).__name__}"
-                + (f", which lacks {', '.join(missing)}" if missing else ""))
+        check_step_target("inner_optimizer", inner_optimizer)
         self._alpha_schedule = alpha if callable(alpha) else None
         self._k_schedule = k if callable(k) else None
         self.alpha = None if callable(alpha) else check_real("alpha", alpha, low=0.0, high=1.0)

@@ -30,7 +30,7 @@ import contextlib
 import numpy as np
 
 from lasandbox.incubate.lookahead import SLOW_INITS
-from lasandbox.optimizer.protocol import is_step_target, missing_methods
+from lasandbox.optimizer.protocol import check_step_target, is_step_target
 from lasandbox.utils.validation import check_choice, check_int, check_real
 
 
@@ -51,12 +51,7 @@ def _check_players(players) -> tuple:
     if not players:
         raise ValueError("players is empty: LookAheadMinmax needs at least one optimizer (one per player)")
     for i, player in enumerate(players):
-        if not is_step_target(player):
-            missing = missing_methods(player)
-            raise TypeError(
-                f"players[{i}] must be a lasandbox optimizer (SGD, Adam, ..., a LookAhead) or implement "
-                f"lasandbox.optimizer.protocol; got {type(player).__name__}"
-                + (f", which lacks {', '.join(missing)}" if missing else ""))
+        check_step_target(f"players[{i}]", player)
     owners = {}
     for i, player in enumerate(players):
         for parameter in player.parameters():

@@ -53,3 +53,17 @@ def is_step_target(obj) -> bool:
 
 def missing_methods(obj) -> list:
     return [name for name in PROTOCOL_METHODS if not callable(getattr(obj, name, None))]
+
+
+def check_step_target(name, obj):
+    """``obj`` if it implements the protocol; else a TypeError naming the argument ``name`` and what is wrong
+    (a class where an instance was meant, or the methods it lacks)."""
+    if isinstance(obj, type):
+        raise TypeError(f"{name} must be an optimizer instance, got the class {obj.__name__} (build it first: "
+                        f"{obj.__name__}(learning_rate, parameters=...))")
+    if not is_step_target(obj):
+        missing = missing_methods(obj)
+        raise TypeError(f"{name} must be a lasandbox optimizer (SGD, Momentum, Adam, ..., or a LookAhead) or implement "
+                        f"lasandbox.optimizer.protocol; got {type(obj).__name__}"
+                        + (f", which lacks {', '.join(missing)}" if missing else ""))
+    return obj
