@@ -7,7 +7,7 @@ import pytest
 
 import lasandbox as paddle
 from lasandbox import models, nn
-from lasandbox.landscape import ParameterLayout, Plane, batched_cnn, evaluate_grid, evaluate_points
+from lasandbox.landscape import ParameterLayout, Plane, batched_cnn, evaluate_grid, evaluate_points, folded_layers
 
 RNG = np.random.default_rng(0)
 
@@ -162,6 +162,6 @@ def test_combine_points_kernel_matches_numpy():
     base, along_a, along_b = (rng.standard_normal(37).astype(np.float32) for _ in range(3))
     a, b = rng.standard_normal(4).astype(np.float32), rng.standard_normal(4).astype(np.float32)
     out = np.empty((4, 37), np.float32)
-    batched_cnn.combine_points(base, along_a, along_b, a, b, out)
+    folded_layers.combine_points(base, along_a, along_b, a, b, out)
     np.testing.assert_allclose(out, base[None] + a[:, None] * along_a[None] + b[:, None] * along_b[None], rtol=1e-6,
                                atol=1e-6)
