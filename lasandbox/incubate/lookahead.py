@@ -33,9 +33,10 @@ import contextlib
 import numpy as np
 
 from lasandbox.autograd.engine import no_grad
+from lasandbox.incubate.schedule import SyncSchedule
 from lasandbox.optimizer.nonfinite import NONFINITE_POLICIES
 from lasandbox.optimizer.protocol import check_step_target
-from lasandbox.utils.validation import check_choice, check_int, check_real
+from lasandbox.utils.validation import check_choice, check_int
 
 SLOW_INITS = ("first_step", "construction")
 INNER_STATE_POLICIES = ("keep", "reset", "pullback")
@@ -47,16 +48,13 @@ def _epilogues():
     return epilogues
 
 
-class LookAhead:
+class LookAhead(SyncSchedule):
     """Wrap ``inner_optimizer`` with Lookahead (Zhang et al. 2019), Paddle's semantics by default."""
 
     def __init__(self, inner_optimizer, alpha=0.5, k=5, name=None, *, slow_init="first_step",
                  inner_state="keep", pullback_states=None, nonfinite="propagate"):
         check_step_target("inner_optimizer", inner_optimizer)
-        self._alpha_schedule = alpha if callable(alpha) else None
-        self._k_schedule = k if callable(k) else None
-        self.alpha = None if callable(alpha) else check_real("alpha", alpha, low=0.0, high=1.0)
-        self.k = None if callable(k) else check_int("k", k, low=1)
+        self._init_schedule(alpha, k)
         self.slow_init = check_choice("slow_init", slow_init, SLOW_INITS)
         self.nonfinite = check_choice("nonfinite", nonfinite, NONFINITE_POLICIES)
         self.skipped_steps = 0
@@ -67,7 +65,6 @@ class LookAhead:
         self.type = "lookahead"
         self._global_step = 0
         self._since_sync = 0
-        self._syncs = 0
         self._slow = inner_optimizer.new_buffer() if slow_init == "construction" else None
         # The buffers at the last sync, for inner_state='pullback' (zeros at the start, as in the authors' code).
         self._cached = {name: np.zeros_like(inner_optimizer.state_buffer(name)) for name in self.pullback_states} \
@@ -91,19 +88,6 @@ class LookAhead:
             raise ValueError(f"pullback_states must name state buffers of {type(inner).__name__} "
                              f"{inner.state_names}, got {names!r}")
         return names
-
-    # ------------------------------------------------------------- schedules
-    def current_alpha(self) -> float:
-        """The alpha of the next sync (a schedule is called with the sync index, from 0)."""
-        if self._alpha_schedule is None:
-            return self.alpha
-        return check_real(f"alpha({self._syncs})", self._alpha_schedule(self._syncs), low=0.0, high=1.0)
-
-    def current_k(self) -> int:
-        """The length of the current cycle (a schedule is called with the sync index, from 0)."""
-        if self._k_schedule is None:
-            return self.k
-        return check_int(f"k({self._syncs})", self._k_schedule(self._syncs), low=1)
 
     # ---------------------------------------------------------------- helpers
     @property

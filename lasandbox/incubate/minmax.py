@@ -30,8 +30,9 @@ import contextlib
 import numpy as np
 
 from lasandbox.incubate.lookahead import SLOW_INITS
+from lasandbox.incubate.schedule import SyncSchedule
 from lasandbox.optimizer.protocol import check_step_target, is_step_target
-from lasandbox.utils.validation import check_choice, check_int, check_real
+from lasandbox.utils.validation import check_choice, check_int
 
 
 def _epilogues():
@@ -64,38 +65,21 @@ def _check_players(players) -> tuple:
     return players
 
 
-class LookAheadMinmax:
+class LookAheadMinmax(SyncSchedule):
     """Joint Lookahead over the optimizers of a game's players; ``step()`` once per joint iteration."""
 
     def __init__(self, players, alpha=0.5, k=5, slow_init="construction", name=None):
         self.players = _check_players(players)
-        self._alpha_schedule = alpha if callable(alpha) else None
-        self._k_schedule = k if callable(k) else None
-        self.alpha = None if callable(alpha) else check_real("alpha", alpha, low=0.0, high=1.0)
-        self.k = None if callable(k) else check_int("k", k, low=1)
+        self._init_schedule(alpha, k)
         self.slow_init = check_choice("slow_init", slow_init, SLOW_INITS)
         self.name = name
         self.type = "lookahead_minmax"
         self._iterations = 0
         self._since_sync = 0
-        self._syncs = 0
         self._slow = self._new_slow() if slow_init == "construction" else None
 
     def _new_slow(self):
         return [player.new_buffer() for player in self.players]
-
-    # ------------------------------------------------------------- schedules
-    def current_alpha(self) -> float:
-        """The alpha of the next sync (a schedule is called with the sync index, from 0)."""
-        if self._alpha_schedule is None:
-            return self.alpha
-        return check_real(f"alpha({self._syncs})", self._alpha_schedule(self._syncs), low=0.0, high=1.0)
-
-    def current_k(self) -> int:
-        """The length of the current cycle in joint iterations (a schedule is called with the sync index)."""
-        if self._k_schedule is None:
-            return self.k
-        return check_int(f"k({self._syncs})", self._k_schedule(self._syncs), low=1)
 
     # ------------------------------------------------------------- counters
     @property
