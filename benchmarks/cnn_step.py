@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _machine import cpu_model  # benchmarks/_machine.py (this script's folder is on sys.path)
 
 from lasandbox.utils.extras import exit_if_missing
+from lasandbox.utils.machine import cpu_model
 
 BATCH, CLASSES, SIZE = 64, 10, 28
 LR, MOMENTUM = 0.01, 0.9

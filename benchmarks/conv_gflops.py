@@ -24,9 +24,9 @@ import os
 import time
 
 import numpy as np
-from _machine import cpu_model  # benchmarks/_machine.py (this script's folder is on sys.path)
 
 from lasandbox.nn import conv_args, conv_compute
+from lasandbox.utils.machine import cpu_model
 
 BATCH = 64
 # name: (in channels, out channels, kernel (kh, kw), spatial (H, W), padding, targeted: 3x3 and >= 16 channels)

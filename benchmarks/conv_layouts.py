@@ -18,10 +18,10 @@ import os
 import time
 
 import numpy as np
-from _machine import cpu_model  # benchmarks/_machine.py (this script's folder is on sys.path)
 
 from lasandbox.nn import conv_compute
 from lasandbox.nn.conv_args import Geometry
+from lasandbox.utils.machine import cpu_model
 
 # (batch, in channels, out channels, height = width, padding, kernel): 3x3 'same' planes from 28x28 to 4x4
 # at a training batch and at a landscape's batch of digits, 5x5 'same', 'valid', and the shapes kept out.

@@ -32,7 +32,6 @@ import os
 import time
 
 import numpy as np
-from _machine import cpu_model  # benchmarks/_machine.py (this script's folder is on sys.path)
 from threadpoolctl import threadpool_limits
 
 import lasandbox as paddle
@@ -41,6 +40,7 @@ from lasandbox.datasets import load_digits, load_mnist1d
 from lasandbox.landscape import ParameterLayout, Plane, evaluate_grid
 from lasandbox.nn.conv import _ConvNd
 from lasandbox.training import train_epoch
+from lasandbox.utils.machine import cpu_model
 
 os.environ.setdefault("LASANDBOX_PROGRESS", "0")
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 
@@ -41,6 +40,7 @@ from lasandbox.autograd.tensor import Tensor
 from lasandbox.datasets import load_digits
 from lasandbox.landscape import Plane, TrajectoryRecorder, evaluate_grid
 from lasandbox.training import mlp, train_epoch
+from lasandbox.utils.machine import cpu_model
 
 os.environ.setdefault("LASANDBOX_PROGRESS", "0")  # bars would disturb the timings' output
 
@@ -216,7 +216,7 @@ def main():
     args = parser.parse_args()
     repeats, steps = (1, 2000) if args.quick else (args.repeats, args.steps)
     record_repeats = 1 if args.quick else args.record_repeats
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
+    print(f"{cpu_model()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
           f"numba {numba.__version__}")
     data = load_digits()
     x = np.concatenate([data.x_train, data.x_test])

@@ -44,6 +44,7 @@ from pathlib import Path  # noqa: E402
 
 from lasandbox.sweep import execute_run, get_task, load_results, run_sweep, start_local_cluster  # noqa: E402
 from lasandbox.utils.extras import exit_if_missing  # noqa: E402
+from lasandbox.utils.machine import cpu_model  # noqa: E402
 
 SCALING_GRID = "lr=0.02,0.05,0.1,0.2 alpha=none,0.5,0.8 k=5,10"  # 24 configs
 SCALING_SEEDS = 2
@@ -184,7 +185,7 @@ def main(argv=None):
     import dask
     import distributed
 
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+    print(f"{cpu_model()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, dask {dask.__version__}, distributed {distributed.__version__}; "
           f"load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from lasandbox.utils.machine import cpu_model
 
 CONTENDERS = ("lasandbox", "lasandbox-numpy", "torch")
 MODELS = {
@@ -152,17 +153,6 @@ def summary(times):
     return {name: {"min": min(t), "median": statistics.median(t)} for name, t in times.items()}
 
 
-def machine():
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return model
-
-
 def report(label, stats):
     lines = [f"{label}:"]
     torch = stats.get("torch")
@@ -191,7 +181,7 @@ def scaling(args):
                   f"{row['ratio_median']:.2f}x, min {row['ratio_min']:.2f}x", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    header = f"# machine: {machine()}\n# command: {' '.join(sys.argv)}\n"
+    header = f"# machine: {cpu_model()}\n# command: {' '.join(sys.argv)}\n"
     columns = list(rows[0])
     with open(out / "train_step_scaling.csv", "w") as handle:
         handle.write(header + ",".join(columns) + "\n")
@@ -217,7 +207,7 @@ def _plot(rows, path):
     ax.axhline(1.5, color="gray", ls="--", lw=0.8, label="target 1.5x")
     ax.set(xscale="log", xlabel="parameters (MLP width x width x width x 10)",
            ylabel="lasandbox / torch time per step (median)",
-           title=f"Adam training step, lasandbox vs PyTorch CPU\n{machine()}")
+           title=f"Adam training step, lasandbox vs PyTorch CPU\n{cpu_model()}")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -244,7 +234,7 @@ def main(argv=None):
     exit_if_missing("torch", "the training-step benchmark (a ratio to PyTorch)", prog="train_step.py")
     import torch
 
-    print(f"machine: {machine()} ({os.cpu_count()} cores); numpy {np.__version__}, torch {torch.__version__}; "
+    print(f"machine: {cpu_model()} ({os.cpu_count()} cores); numpy {np.__version__}, torch {torch.__version__}; "
           f"{args.alternations} alternations x {args.steps} steps per contender, each in its own process")
     if args.scaling:
         scaling(args)

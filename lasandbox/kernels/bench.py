@@ -43,6 +43,7 @@ from lasandbox.kernels.bench_cases import (
 )
 from lasandbox.kernels.declare import ITEMSIZE
 from lasandbox.utils.cliargs import OUTPUT_DIR, int_list
+from lasandbox.utils.machine import cpu_model
 from lasandbox.utils.progress import progress
 
 DEFAULT_SIZES = tuple(range(10, 27))
@@ -64,15 +65,7 @@ def default_backends():
 
 
 def machine_label():
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {numba.config.NUMBA_NUM_THREADS} threads"
+    return f"{cpu_model()}, {numba.config.NUMBA_NUM_THREADS} threads"
 
 
 def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kernels=None, show_progress=True,

@@ -1,4 +1,4 @@
-"""What the CNN benchmarks print about the machine they ran on (a benchmark's numbers mean little without it)."""
+"""The CPU a measurement ran on, for every benchmark's header (a number means little without it)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import platform
 from pathlib import Path
 
 
-def cpu_model():
-    """The CPU's model name from /proc/cpuinfo (``platform.processor()`` elsewhere)."""
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (``platform.processor()``, or the architecture, elsewhere:
+    on Linux ``platform.processor()`` gives only ``x86_64``)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
