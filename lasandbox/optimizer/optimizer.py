@@ -26,6 +26,7 @@ import numpy as np
 
 from lasandbox.autograd.engine import no_grad
 from lasandbox.autograd.tensor import Tensor
+from lasandbox.backends import BACKEND_CHOICES
 from lasandbox.optimizer import groups
 from lasandbox.optimizer import nonfinite as nonfinite_policy
 from lasandbox.optimizer.flat import DeviceMirror, FlatSpace
@@ -33,8 +34,6 @@ from lasandbox.optimizer.paddle_methods import PaddleMethods
 from lasandbox.optimizer.regularizer import l1_coeff
 from lasandbox.optimizer.running_powers import RunningPowers
 from lasandbox.utils.validation import check_choice
-
-BACKENDS = ("auto", "numpy", "cpu", "cuda")
 
 
 def HyperValues(values):  # noqa: N802 - a class, imported on use
@@ -83,7 +82,7 @@ class Optimizer(PaddleMethods):
                             "lasandbox.kernels.rules); Optimizer itself is abstract")
         self.rule = _kernels().rules.get(self.rule_name)
         self._validate_lr(learning_rate)
-        check_choice("backend", backend, BACKENDS)
+        check_choice("backend", backend, BACKEND_CHOICES)
         self.nonfinite = check_choice("nonfinite", nonfinite, nonfinite_policy.NONFINITE_POLICIES)
         self.skipped_steps = 0
         hypers, self._live_hypers = self._split_live(dict(hypers or {}))

@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lasandbox.backends import KERNEL_BACKENDS
 from lasandbox.utils.validation import check_choice
 
-BACKENDS = ("numpy", "cpu", "cuda")
+BACKENDS = KERNEL_BACKENDS  # a figure runs on a concrete backend, not "auto"
 
 
 @dataclass(frozen=True)

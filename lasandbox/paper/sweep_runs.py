@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from lasandbox.backends import KERNEL_BACKENDS
 from lasandbox.models import registry as model_registry
 from lasandbox.optimizer import registry
 from lasandbox.paper.training_runs import (
@@ -68,7 +69,7 @@ PARAMS = (
           "spelled out are stored as two configs", optional=True),
     Param("epochs", "int", _DEFAULT.epochs, "passes over the training set", low=1),
     Param("batch_size", "int", _DEFAULT.batch_size, "mini-batch size", low=1),
-    Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu", "cuda")),
+    Param("backend", "choice", "cpu", "kernel backend", choices=KERNEL_BACKENDS),
 )
 _SPEC_FIELDS = tuple(f.name for f in fields(OptimizerSpec) if f.name != "name")
 

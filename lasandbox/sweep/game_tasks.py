@@ -6,6 +6,7 @@ game code; see :mod:`lasandbox.sweep.tasks` for what each task's metrics mean.
 
 from __future__ import annotations
 
+from lasandbox.backends import HOST_BACKENDS
 from lasandbox.sweep.grid import Param
 from lasandbox.sweep.tasks import SweepTask, finite_or_none, register_task
 
@@ -20,7 +21,7 @@ BILINEAR_PARAMS = (
     Param("critic_steps", "int", 1, "steps of the max player (y) per step of x", low=1),
     Param("separate", "bool", False, "two separate LookAhead wrappers instead of one LookAheadMinmax"),
     Param("iterations", "int", 200, "joint iterations", low=1),
-    Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu")),
+    Param("backend", "choice", "cpu", "kernel backend", choices=HOST_BACKENDS),
 )
 
 
@@ -71,7 +72,7 @@ GAN_PARAMS = (
     Param("iterations", "int", 2000, "joint iterations (generator steps)", low=1),
     Param("eval_every", "int", 100, "iterations between evaluations", low=1),
     Param("batch_size", "int", 128, "samples per batch", low=1),
-    Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu")),
+    Param("backend", "choice", "cpu", "kernel backend", choices=HOST_BACKENDS),
 )
 
 

@@ -60,6 +60,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lasandbox.backends import HOST_BACKENDS
 from lasandbox.sweep.grid import GridError, Param, expand_grid
 
 
@@ -332,7 +333,7 @@ NQM_PARAMS = (
     Param("steps", "int", 500, "SGD steps", low=1),
     Param("chains", "int", 256, "Monte-Carlo chains", low=2),
     Param("dim", "int", 100, "coordinates of the quadratic (a_i = 1/i)", low=1),
-    Param("backend", "choice", "cpu", "kernel backend", choices=("numpy", "cpu")),
+    Param("backend", "choice", "cpu", "kernel backend", choices=HOST_BACKENDS),
 )
 
 
