@@ -11,6 +11,7 @@ defined elsewhere (a notebook, a user's package) for the running process.
 from __future__ import annotations
 
 import importlib
+import sys
 
 from lasandbox.kernels.declare import Rule
 
@@ -63,11 +64,28 @@ def all_rules() -> tuple:
 
 
 def register(rule: Rule, *, replace=False) -> Rule:
-    """Add ``rule`` to the registry (``replace=True`` to redefine one of the same name)."""
+    """Add ``rule`` to the registry (``replace=True`` to redefine one of the same name).
+
+    A redefined rule gets a new ``lasandbox.kernels.<name>_step`` at the next attribute access; the
+    function built for the old definition (one bound by ``from lasandbox.kernels import <name>_step``)
+    raises instead of running the old rule."""
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a lasandbox.kernels.declare.Rule, got {type(rule).__name__}")
     _load_builtin()
-    if rule.name in _registry and not replace and _registry[rule.name] is not rule:
+    previous = _registry.get(rule.name)
+    if previous is not None and not replace and previous is not rule:
         raise ValueError(f"a rule named {rule.name!r} is already registered (pass replace=True to redefine it)")
     _registry[rule.name] = rule
+    if previous is not None and previous is not rule:
+        _retire_step_function(rule.name)
     return rule
+
+
+def _retire_step_function(name):
+    """Drop ``lasandbox.kernels.<name>_step`` of a redefined rule, and make that old function refuse to run."""
+    kernels = sys.modules.get("lasandbox.kernels")
+    old = vars(kernels).pop(f"{name}_step", None) if kernels is not None else None
+    if old is not None:
+        from lasandbox.kernels.api import retire
+
+        retire(old)
