@@ -13,7 +13,7 @@ import pytest
 from lasandbox import kernels
 from lasandbox.kernels import compiled, rules
 from lasandbox.kernels.declare import Hyper, Pass, Rule, SegmentStep, State, SumOfSquares
-from lasandbox.kernels.rulemath import select, sqrt
+from lasandbox.kernels.rulemath import select, sign, sqrt
 
 
 def _heavy_ball(param, grad, m, lr, mu):
@@ -210,3 +210,37 @@ def test_redefining_a_rule_replaces_its_step_function():
     finally:
         rules._registry.pop("authoring_redefined", None)
         vars(kernels).pop("authoring_redefined_step", None)
+
+
+# ------------------------------------------------------------------------------------ the optimizer class
+def _sign_step(param, grad, lr):
+    return (param - lr * sign(grad),)
+
+
+def test_an_optimizer_class_over_a_rule_without_weight_decay_must_say_so():
+    # The README's class has weight_decay; over a rule that has none, the default weight_decay_hyper had taken
+    # weight_decay=5.0 and applied nothing.
+    import lasandbox as paddle
+    from lasandbox.optimizer.optimizer import Optimizer
+
+    rule = Rule("authoring_signsgd", "", (), (), lambda h, lr, step: {"lr": lr}, (Pass(_sign_step, writes=("param",)),))
+
+    class SignSGD(Optimizer):
+        rule_name = "authoring_signsgd"
+
+        def __init__(self, learning_rate=0.01, parameters=None, weight_decay=None):
+            super().__init__(learning_rate, parameters, weight_decay, backend="numpy")
+
+    class DeclaredSignSGD(SignSGD):
+        weight_decay_hyper = None
+
+    rules.register(rule)
+    try:
+        parameters = paddle.nn.Linear(3, 1).parameters()
+        with pytest.raises(TypeError, match="weight_decay_hyper = None"):
+            SignSGD(parameters=parameters, weight_decay=5.0)
+        DeclaredSignSGD(parameters=parameters)
+        with pytest.raises(NotImplementedError, match="weight_decay"):
+            DeclaredSignSGD(parameters=parameters, weight_decay=5.0)
+    finally:
+        rules._registry.pop(rule.name, None)
