@@ -244,3 +244,25 @@ def test_an_optimizer_class_over_a_rule_without_weight_decay_must_say_so():
             DeclaredSignSGD(parameters=parameters, weight_decay=5.0)
     finally:
         rules._registry.pop(rule.name, None)
+
+
+def test_lasandbox_optimizers_describes_an_undocumented_hyperparameter_without_a_dangling_dash():
+    from lasandbox.optimizer import listing, registry
+    from lasandbox.optimizer.optimizer import Optimizer
+
+    rule = _rule("authoring_listed")
+
+    class Listed(Optimizer):
+        """A trial optimizer."""
+
+        rule_name = "authoring_listed"
+        weight_decay_hyper = None
+
+    rules.register(rule)
+    registry.register("authoring_listed")(Listed)
+    try:
+        line = next(line for line in listing.describe("authoring_listed") if line.strip().startswith("mu:"))
+        assert line == "  mu: real in [0, 1], default 0.9"
+    finally:
+        rules._registry.pop(rule.name, None)
+        registry._entries.pop("authoring_listed", None)
