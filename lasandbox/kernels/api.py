@@ -217,6 +217,19 @@ def step_function(rule):
     return function
 
 
+def retire(function):
+    """Make a ``<name>_step`` built for a rule that has since been redefined (``rules.register(...,
+    replace=True)``) raise instead of running the old definition."""
+    rule = function.rule
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"{rule.name}_step was built for an earlier definition of rule {rule.name!r}, which "
+                           f"rules.register(..., replace=True) has replaced: use lasandbox.kernels.{rule.name}_step "
+                           f"again (or import it again) for the new one")
+
+    function.__globals__["_run"] = refuse
+
+
 def step_functions() -> dict:
     """``{"<name>_step": function}`` for every registered rule."""
     return {f"{rule.name}_step": step_function(rule) for rule in rules.all_rules()}
@@ -243,5 +256,5 @@ def to_host(array):
     return cuda_backend.to_host(array)
 
 
-__all__ = ["run_step", "run_epilogues", "lookahead_sync", "step_function", "step_functions", "aligned_zeros",
+__all__ = ["run_step", "run_epilogues", "lookahead_sync", "step_function", "step_functions", "retire", "aligned_zeros",
            "to_device", "to_host", "available_backends", "resolve_backend"]

@@ -5,8 +5,11 @@ that defines a function; the rule's element function is inlined into the
 loops, so editing a rule would leave the *old* compiled rule in the cache. So
 the cpu loops of each (rule, epilogue chain) are written to a file whose name
 carries a hash of the generated source, of the source of every function it
-inlines (the rule's element functions, their helpers, the epilogues) and of the
-modules that shape the machine code (``rulemath``, ``translate``, ``loops``).
+inlines (the rule's element functions, their helpers, the epilogues), of the
+values of the other globals those functions read (numba freezes a module-level
+constant such as ``SCALE = np.float32(2)`` into the machine code, so editing it
+must compile anew too) and of the modules that shape the machine code
+(``rulemath``, ``translate``, ``loops``).
 Change any of them and the next run writes a new file, which numba compiles
 afresh; unchanged, every process loads the cached machine code.
 
@@ -22,6 +25,7 @@ their source is executed in memory.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import importlib.util
 import inspect
@@ -34,6 +38,7 @@ import types
 from pathlib import Path
 
 import numba
+import numpy as np
 
 from lasandbox.kernels import codegen, loops, rulemath, translate
 
@@ -60,6 +65,26 @@ def _module_source(module) -> bytes:
     return Path(module.__file__).read_bytes()
 
 
+def _global_values(function) -> bytes:
+    """The values of the non-function globals ``function`` reads, as numba freezes them into the machine code
+    (functions are hashed by their source; a module by its name, its attributes are read at compile time
+    too but are not followed here)."""
+    parts = []
+    for name in sorted(translate.global_names(function)):
+        value = function.__globals__.get(name, getattr(builtins, name, None))
+        if isinstance(value, types.FunctionType):
+            continue
+        if isinstance(value, types.ModuleType):
+            parts.append(f"{name}=module {value.__name__}")
+        elif isinstance(getattr(value, "py_func", None), types.FunctionType):  # a numba dispatcher
+            parts.append(f"{name}=dispatcher {_function_source(value.py_func)!r}")
+        elif isinstance(value, np.ndarray):
+            parts.append(f"{name}=array {value.dtype.str} {value.shape} {hashlib.sha256(value.tobytes()).hexdigest()}")
+        else:
+            parts.append(f"{name}={type(value).__module__}.{type(value).__qualname__} {value!r}")
+    return "\n".join(parts).encode()
+
+
 def source_hash(rule, epilogues, source: str) -> str:
     """A hash of what the compiled kernels of ``rule`` (+ ``epilogues``) depend on."""
     digest = hashlib.sha256(source.encode())
@@ -67,6 +92,7 @@ def source_hash(rule, epilogues, source: str) -> str:
     for function in functions:
         for helper in translate.helpers_of(function):
             digest.update(_function_source(helper))
+            digest.update(_global_values(helper))
     for module in (rulemath, translate, loops):
         digest.update(_module_source(module))
     digest.update(numba.__version__.encode())

@@ -22,8 +22,11 @@ A rule module (``lasandbox/kernels/rules/<name>.py``) builds one ``Rule``:
   into per-segment values, and a later pass reads them by name.
 
 Every element function computes in float32: scalars arrive rounded to float32,
-and it contains no float literal (numba would promote the math to float64);
-comparisons with 0 are fine. Math goes through ``lasandbox.kernels.rulemath``.
+and it contains no numeric literal in arithmetic (numba computes an int or a
+float literal with float32 values in float64; a number the math needs is a
+scalar from ``constants``); comparisons such as ``x > 0`` are fine. Math goes
+through ``lasandbox.kernels.rulemath``. ``rulecheck.check_rule`` enforces these,
+and runs the functions once, when a rule is registered.
 
 The bytes a step moves per element follow from the declaration (every array a
 pass reads once, every array it writes once): ``Rule.bytes_per_element``.

@@ -35,6 +35,12 @@ class ParamGroup:
 def decay_value(opt, name, value, hypers):
     """A ``weight_decay`` argument (float, L2Decay, L1Decay, None) as the rule's decay hyperparameter (0 for an
     L1Decay, which goes into the gradient: ``l1_coeff``)."""
+    if opt.weight_decay_hyper is not None and opt.weight_decay_hyper not in hypers:
+        # A class over a rule without weight decay that kept the default name: the decay would be accepted and
+        # never applied.
+        raise TypeError(f"{type(opt).__name__}.weight_decay_hyper is {opt.weight_decay_hyper!r}, which rule "
+                        f"{opt.rule.name!r} does not have (its hyperparameters: {', '.join(hypers) or 'none'}): "
+                        f"set weight_decay_hyper = None in the class for a rule without weight decay")
     if isinstance(value, L1Decay) and opt.decoupled_decay:
         raise TypeError(f"{name} of {type(opt).__name__} is its decoupled decay: a float (or L2Decay), not "
                         f"L1Decay (L1 regularizes the gradient; give it to a parameter as ParamAttr(regularizer=...))")

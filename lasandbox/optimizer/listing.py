@@ -28,7 +28,8 @@ def describe(name) -> list[str]:
         lines.append(f"  state {state.paddle}: starts at {state.init!r}{' (ring of copies)' if state.copies else ''}")
     for hyper in rule.hypers:
         paddle = f", Paddle's {hyper.paddle}" if hyper.paddle else ""
-        lines.append(f"  {hyper.name}: {hyper.describe()}, default {hyper.default!r}{paddle} - {hyper.doc}")
+        doc = f" - {hyper.doc}" if hyper.doc else ""  # a user's rule may leave its hyperparameters undocumented
+        lines.append(f"  {hyper.name}: {hyper.describe()}, default {hyper.default!r}{paddle}{doc}")
     return lines
 
 
