@@ -43,20 +43,21 @@ def random_arrays(size, seed=0, offset=0):
 
 def call(case, arrays, backend, fused, **extra):
     p, g, s1, s2, slow = arrays
-    slow = slow if fused else None
+    # The fused sync's arguments: slow and its weight, or neither (alpha= without slow= is refused).
+    sync = {"slow": slow, "alpha": ALPHA} if fused else {}
     if case == "sgd":
-        kernels.sgd_step(p, g, LR, slow=slow, alpha=ALPHA, backend=backend, **extra)
+        kernels.sgd_step(p, g, LR, **sync, backend=backend, **extra)
     elif case == "sgd_wd":
-        kernels.sgd_step(p, g, LR, weight_decay=WD, slow=slow, alpha=ALPHA, backend=backend, **extra)
+        kernels.sgd_step(p, g, LR, weight_decay=WD, **sync, backend=backend, **extra)
     elif case == "momentum":
-        kernels.momentum_step(p, g, s1, LR, MU, slow=slow, alpha=ALPHA, backend=backend, **extra)
+        kernels.momentum_step(p, g, s1, LR, MU, **sync, backend=backend, **extra)
     elif case == "momentum_nesterov_wd":
-        kernels.momentum_step(p, g, s1, LR, MU, nesterov=True, weight_decay=WD, slow=slow, alpha=ALPHA,
+        kernels.momentum_step(p, g, s1, LR, MU, nesterov=True, weight_decay=WD, **sync,
                               backend=backend, **extra)
     elif case in ("adam", "adam_wd", "adamw"):
         kernels.adam_step(p, g, s1, s2, LR, STEP, beta1=B1, beta2=B2, eps=EPS,
-                          weight_decay=0.0 if case == "adam" else WD, decoupled=case == "adamw", slow=slow,
-                          alpha=ALPHA, backend=backend, **extra)
+                          weight_decay=0.0 if case == "adam" else WD, decoupled=case == "adamw", **sync,
+                          backend=backend, **extra)
     else:
         kernels.lookahead_sync(p, arrays[4], ALPHA, backend=backend, **extra)
 

@@ -51,7 +51,7 @@ def run(rule, hypers, arrays, slow, backend, *, fused, step=STEP, **extra):
     if backend == "cuda":
         work = [kernels.to_device(a) for a in work]
         slow = None if slow is None else kernels.to_device(slow)
-    kernels.run_step(rule, work, LR, step, hypers, slow=slow, alpha=ALPHA, backend=backend,
+    kernels.run_step(rule, work, LR, step, hypers, slow=slow, alpha=ALPHA if fused else None, backend=backend,
                      segments=segments_for(rule, arrays[0].size), **extra)
     return [kernels.to_host(a) for a in work], None if slow is None else kernels.to_host(slow)
 

@@ -50,7 +50,8 @@ def test_several_steps_with_periodic_sync_match_reference(backend):
         work = [kernels.to_device(a) for a in work]
     for step in range(1, 7):
         fused = step % 3 == 0
-        kernels.adam_step(*work[:4], LR, step, slow=work[4] if fused else None, alpha=ALPHA, backend=backend)
+        kernels.adam_step(*work[:4], LR, step, slow=work[4] if fused else None, alpha=ALPHA if fused else None,
+                          backend=backend)
         p, g, m, v, slow = ref
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g

@@ -70,6 +70,10 @@ def _bad_calls(p, g, m, v, s):
          ValueError, ["weight_decay"]),
         ("alpha > 1", lambda: kernels.sgd_step(p, g, 0.1, slow=s, alpha=1.5, backend="cpu"), ValueError,
          ["alpha"]),
+        ("alpha without slow", lambda: kernels.sgd_step(p, g, 0.1, alpha=0.7, backend="cpu"), TypeError,
+         ["alpha", "slow="]),
+        ("alpha without slow, unvalidated", lambda: kernels.adam_step(p, g, m, v, 0.1, 1, alpha=0.7, validate=False),
+         TypeError, ["alpha", "slow="]),
         ("sync alpha < 0", lambda: kernels.lookahead_sync(p, s, -0.1, backend="cpu"), ValueError, ["alpha"]),
         ("sync fast is slow", lambda: kernels.lookahead_sync(p, p, 0.5, backend="cpu"), ValueError,
          ["fast", "slow"]),
@@ -262,12 +266,25 @@ def test_device_array_checks_read_the_cuda_array_interface():
 def test_signatures_are_the_contract():
     sig = {name: str(inspect.signature(getattr(kernels, name))) for name in
            ("sgd_step", "momentum_step", "adam_step", "lookahead_sync")}
-    assert sig["sgd_step"].startswith("(param, grad, lr, *, weight_decay=0.0, slow=None, alpha=0.5, backend=")
+    assert sig["sgd_step"].startswith("(param, grad, lr, *, weight_decay=0.0, slow=None, alpha=None, backend=")
     assert sig["momentum_step"].startswith("(param, grad, velocity, lr, momentum, *, nesterov=False, "
-                                           "weight_decay=0.0, rescale_grad=1.0, slow=None, alpha=0.5, backend=")
+                                           "weight_decay=0.0, rescale_grad=1.0, slow=None, alpha=None, backend=")
     assert sig["adam_step"].startswith("(param, grad, m, v, lr, step, *, beta1=0.9, beta2=0.999, eps=1e-08, "
-                                       "weight_decay=0.0, decoupled=False, slow=None, alpha=0.5, backend=")
+                                       "weight_decay=0.0, decoupled=False, slow=None, alpha=None, backend=")
     assert sig["lookahead_sync"].startswith("(fast, slow, alpha, *, backend=")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_slow_without_alpha_syncs_with_the_default_weight(backend):
+    arrays = random_arrays(64, seed=5)
+    runs = []
+    for alpha in ({}, {"alpha": kernels.api.DEFAULT_ALPHA}):
+        p, g, m, v, slow = (a.copy() for a in arrays)
+        kernels.adam_step(p, g, m, v, 0.1, 3, slow=slow, backend=backend, **alpha)
+        runs.append((p, slow))
+    assert kernels.api.DEFAULT_ALPHA == 0.5  # Paddle's LookAhead default
+    for left, right in zip(*runs, strict=True):
+        np.testing.assert_array_equal(left, right)
 
 
 def test_backends_resolution_and_helpers():

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from lasandbox.backends import BACKEND_CHOICES, HOST_BACKENDS, KERNEL_BACKENDS
 from lasandbox.kernels import checks, cpu_backend, cuda_backend, loops, numpy_backend, rules, scratch
-from lasandbox.kernels.checks import BACKENDS, is_device_array, real, step_count
+from lasandbox.kernels.checks import is_device_array, real, step_count
 from lasandbox.kernels.declare import PARAM, HyperValues, Pass, Rule
 from lasandbox.kernels.epilogues import LOOKAHEAD, lookahead_scalars
 
-_MODULES = {"numpy": numpy_backend, "cpu": cpu_backend, "cuda": cuda_backend}
+_MODULES = dict(zip(KERNEL_BACKENDS, (numpy_backend, cpu_backend, cuda_backend), strict=True))
 _cuda_available = None
 
 
@@ -37,7 +38,7 @@ def available_backends() -> list[str]:
     global _cuda_available
     if _cuda_available is None:
         _cuda_available = cuda_backend.is_available()
-    return ["numpy", "cpu", "cuda"] if _cuda_available else ["numpy", "cpu"]
+    return list(KERNEL_BACKENDS if _cuda_available else HOST_BACKENDS)
 
 
 def resolve_backend(name="auto", *arrays) -> str:
@@ -59,7 +60,7 @@ def resolve_backend(name="auto", *arrays) -> str:
             raise ValueError("backend 'cuda' is not available: numba.cuda.is_available() is False "
                              "(no GPU visible; NUMBA_ENABLE_CUDASIM=1 runs the simulator)")
         return name
-    raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
+    raise ValueError(f"backend must be one of {', '.join(map(repr, BACKEND_CHOICES))}, got {name!r}")
 
 
 def backend_module(name):
@@ -89,9 +90,16 @@ def _size(array):
 _SLOW = frozenset(("slow",))
 
 
-def run_step(rule: Rule, arrays, lr, step, hypers, *, slow=None, alpha=0.5, segments=None, backend="auto",
+DEFAULT_ALPHA = 0.5  # the fused sync's weight when slow= is given without alpha= (Paddle's LookAhead default)
+
+
+def run_step(rule: Rule, arrays, lr, step, hypers, *, slow=None, alpha=None, segments=None, backend="auto",
              validate=True):
     """One step of ``rule`` on ``arrays`` (in ``rule.arrays`` order), in place: what every ``<name>_step`` calls."""
+    if alpha is not None and slow is None:  # a sync weight with no sync would be accepted and ignored
+        raise TypeError(f"alpha={alpha!r} is the weight of the fused Lookahead sync, which runs only with slow= "
+                        "(the slow weights); pass slow=..., or leave alpha out")
+    alpha = DEFAULT_ALPHA if alpha is None else alpha
     if validate:
         lr = real("lr", lr)
         step = step_count(step)
@@ -175,7 +183,7 @@ def _signature_parts(rule: Rule):
     keywords = [f"{h.name}={h.default!r}" for h in rule.hypers if not h.required]
     if rule.segmented:
         keywords.append("segments=None")
-    keywords += ["slow=None", "alpha=0.5", 'backend="auto"', "validate=True"]
+    keywords += ["slow=None", "alpha=None", 'backend="auto"', "validate=True"]
     return positional, keywords
 
 
@@ -191,7 +199,8 @@ def _docstring(rule: Rule) -> str:
         lines.append("``segments``: int offsets ``[0, ..., size]``; the reductions are per segment "
                      "(per parameter tensor); None = one segment.")
     lines.append("With ``slow``, the Lookahead sync is fused into the same pass: "
-                 "``slow = alpha*param + (1-alpha)*slow; param = slow``.")
+                 f"``slow = alpha*param + (1-alpha)*slow; param = slow`` (``alpha`` default {DEFAULT_ALPHA}; "
+                 "without ``slow`` it is refused).")
     if rule.reference:
         lines += ["", rule.reference]
     return "\n".join(lines)

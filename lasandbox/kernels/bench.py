@@ -26,6 +26,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from lasandbox.backends import HOST_BACKENDS, KERNEL_BACKENDS
 from lasandbox.kernels import api, bench_extras, bench_gpu, bench_plot
 from lasandbox.kernels.bench_cases import (
     REFERENCE,
@@ -81,7 +82,7 @@ def run_benchmark(sizes=QUICK_SIZES, backends=None, rounds=3, out_dir=None, kern
     """
     backends = list(backends or default_backends())
     kernels = list(kernel_labels() if kernels is None else kernels)
-    host_backends = [b for b in backends if b in ("numpy", "cpu")]
+    host_backends = [b for b in backends if b in HOST_BACKENDS]
     use_torch = "torch" in backends and _torch_available()
     use_gpu = "cuda" in backends and bench_gpu.gpu_present()
     bar = progress(total=len(sizes) * rounds + (len(sizes) if use_gpu else 0), desc="bench kernels",
@@ -350,9 +351,10 @@ def parse_args(argv):
         args.kernels = kernel_labels()
     if args.backends:
         args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
-        unknown = set(args.backends) - {"numpy", "cpu", "cuda", "torch"}
+        choices = (*KERNEL_BACKENDS, "torch")
+        unknown = set(args.backends) - set(choices)
         if unknown:
-            parser.error(f"unknown backend(s) {sorted(unknown)}; choose from numpy, cpu, cuda, torch")
+            parser.error(f"unknown backend(s) {sorted(unknown)}; choose from {', '.join(choices)}")
     if args.sizes is None:
         args.sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     if any(not 0 <= s <= 30 for s in args.sizes):

@@ -152,7 +152,8 @@ def step_call(buffers, label, backend, validate=True):
     hypers = bench_hypers(rule)
     arrays = b.for_rule(rule, hypers)
     slow = b.slow if fused else None
-    return lambda: api.run_step(rule, arrays, LR, STEP, hypers, slow=slow, alpha=ALPHA, backend=backend,
+    alpha = ALPHA if fused else None
+    return lambda: api.run_step(rule, arrays, LR, STEP, hypers, slow=slow, alpha=alpha, backend=backend,
                                 validate=validate)
 
 

@@ -20,7 +20,6 @@ import numpy as np
 from lasandbox.utils.validation import check_int, check_real
 
 FLOAT32 = np.dtype(np.float32)
-BACKENDS = ("auto", "numpy", "cpu", "cuda")
 
 
 def is_device_array(array) -> bool:
