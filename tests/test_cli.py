@@ -125,7 +125,7 @@ def test_bench_without_or_with_an_unknown_benchmark_exits_2(capsys):
 def test_demo_api_refuses_what_its_command_line_refuses(tmp_path):
     from lasandbox import demo
 
-    with pytest.raises(ValueError, match="seeds must be an int in \\[1, inf\\], got 0"):
+    with pytest.raises(ValueError, match="seeds must be an int in \\[1, inf\\), got 0"):
         demo.run(epochs=1, seeds=0, out_dir=tmp_path / "out")
     for lr in ("-0.1", "nan", "inf"):
         with pytest.raises(ValueError, match=f"learning rate in 'adam:{lr}'"):

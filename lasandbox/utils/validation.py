@@ -49,10 +49,10 @@ def check_int(name: str, value, *, low=None, high=None) -> int:
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        lo_txt = "-inf" if low is None else str(low)
-        hi_txt = "inf" if high is None else str(high)
+        lo_txt = "(-inf" if low is None else f"[{low}"  # an infinite end is never included
+        hi_txt = "inf)" if high is None else f"{high}]"
         shown = repr(value) if abs(value) < 10**30 else f"an int of {len(str(abs(value)))} digits"
-        raise ValueError(f"{name} must be an int in [{lo_txt}, {hi_txt}], got {shown}")
+        raise ValueError(f"{name} must be an int in {lo_txt}, {hi_txt}, got {shown}")
     return value
 
 
