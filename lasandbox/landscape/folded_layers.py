@@ -97,6 +97,17 @@ class FoldedPass:
         raise RuntimeError(f"the folded evaluation saw a batch of {rows} rows, expected {self.samples} or "
                            f"{self.points} x {self.samples}: this model's forward mixes samples")
 
+    def shared_first_layer(self, layer, product):
+        """The first parameterised layer's output at every point, by linearity: ``product(weight, bias)`` of
+        the origin's and the two directions' parts (computed once per block of samples and kept for the
+        block's other chunks of points), combined with each point's coordinates."""
+        products = self.first_layer.get(id(layer))
+        if products is None:
+            weights, biases = self.parts_of(layer, "weight"), self.parts_of(layer, "bias")
+            products = [product(weights[k], biases[k]) for k in range(3)]
+            self.first_layer[id(layer)] = products
+        return self.combine(*products)
+
     def combine(self, base, along_a, along_b):
         """``base + a_p*along_a + b_p*along_b`` for every point, stacked point-major: ``[P*N, ...]``."""
         out = np.empty((self.points, base.size), dtype=np.float32)
@@ -125,16 +136,8 @@ def _conv_forward(layer, state):
         n = state.samples
         has_bias = layer.bias is not None
         if not state.folded(xv.shape[0]):
-            convs = state.first_layer.get(id(layer))
-            if convs is None:
-                w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
-                convs = []
-                for k in range(3):
-                    weight = w_parts[k] if ndim == 2 else w_parts[k][:, :, None, :]
-                    convs.append(conv_compute.conv_forward(xv, weight, b_parts[k] if has_bias else None, geom,
-                                                           groups))
-                state.first_layer[id(layer)] = convs
-            out = state.combine(*convs)
+            out = state.shared_first_layer(layer, lambda weight, bias: conv_compute.conv_forward(
+                xv, weight if ndim == 2 else weight[:, :, None, :], bias if has_bias else None, geom, groups))
         else:
             weights, biases = state.get(layer, "weight"), state.get(layer, "bias")
             out = np.empty((xv.shape[0], weights.shape[1], *geom.out_size), dtype=np.float32)
@@ -191,12 +194,8 @@ def _linear_forward(layer, state):
         xv = x._value
         has_bias = layer.bias is not None
         if not state.folded(xv.shape[0]):
-            products = state.first_layer.get(id(layer))
-            if products is None:
-                w_parts, b_parts = state.parts_of(layer, "weight"), state.parts_of(layer, "bias")
-                products = [xv @ w_parts[k] + (b_parts[k] if has_bias else 0) for k in range(3)]
-                state.first_layer[id(layer)] = products
-            return Tensor(state.combine(*products).astype(np.float32, copy=False))
+            out = state.shared_first_layer(layer, lambda weight, bias: xv @ weight + (bias if has_bias else 0))
+            return Tensor(out.astype(np.float32, copy=False))
         weights, biases = state.get(layer, "weight"), state.get(layer, "bias")
         per_point = xv.reshape(state.points, -1, xv.shape[-1])
         out = np.matmul(per_point, weights)
