@@ -118,11 +118,16 @@ ALLOWED = {
 _MODULE_ALIASES = {"__builtin__": "builtins"}
 
 
+def allowed(module, name):
+    """What the global ``module.name`` of a pickle stands for here, or None if it is refused."""
+    return ALLOWED.get((_MODULE_ALIASES.get(module, module), name))
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """``pickle.Unpickler`` whose imports come only from :data:`ALLOWED`; use :func:`load_restricted`."""
 
     def find_class(self, module, name):
-        found = ALLOWED.get((_MODULE_ALIASES.get(module, module), name))
+        found = allowed(module, name)
         if found is None:
             _refuse(f"{module}.{name}")
         return found
