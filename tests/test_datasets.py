@@ -54,7 +54,19 @@ def test_an_old_pickle_cache_is_never_unpickled(cache):
     assert not marker.exists() and split.x_train.shape == (160, 40)
 
 
-@pytest.mark.parametrize("damage", ["bytes", "object-array", "wrong-shape"])
+def _claims_huge_array(path):
+    # A header saying (10**12, 40) float64 over 64 bytes of data: np.load allocates the array first.
+    import io
+    import zipfile
+
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 40)})
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", member.getvalue() + b"\0" * 64)
+        archive.writestr("y.npy", member.getvalue() + b"\0" * 64)
+
+
+@pytest.mark.parametrize("damage", ["bytes", "object-array", "wrong-shape", "huge-header"])
 def test_a_bad_npz_cache_is_regenerated_not_trusted(cache, damage):
     path = cache / "mnist1d_n200_s1.npz"
     reference = load_mnist1d(num_samples=200, seed=1)
@@ -63,6 +75,8 @@ def test_a_bad_npz_cache_is_regenerated_not_trusted(cache, damage):
         path.write_bytes(path.read_bytes()[:100])
     elif damage == "object-array":
         np.savez(path, x=np.array([_RunsCode(marker)], dtype=object), y=np.zeros(200, np.int64))
+    elif damage == "huge-header":
+        _claims_huge_array(path)
     else:
         np.savez(path, x=np.zeros((10, 40)), y=np.zeros(10, np.int64))
     split = load_mnist1d(num_samples=200, seed=1)

@@ -27,7 +27,8 @@ def assert_matches_paddle(got, described, where="obj"):
         assert isinstance(got, paddle.Tensor if kind == "tensor" else np.ndarray), where
         array = got.numpy() if kind == "tensor" else got
         assert str(array.dtype) == described["dtype"] and list(array.shape) == described["shape"], where
-        np.testing.assert_array_equal(array, np.array(described[kind], dtype=described["dtype"]), err_msg=where)
+        recorded = np.array(described[kind], dtype=described["dtype"]).reshape(described["shape"])  # [] of [0, 3]
+        np.testing.assert_array_equal(array, recorded, err_msg=where)
         if kind == "tensor":
             assert got.name == described["name"], where
     elif "dict" in described:
@@ -51,7 +52,7 @@ def test_files_written_by_paddle_load_with_the_values_paddle_read(name):
 def test_paddle_files_need_only_allow_listed_globals(name):
     for dotted in EXPECTED["files"][name]["globals"]:
         module, _, attr = dotted.rpartition(".")
-        assert (module, attr) in restricted.ALLOWED, dotted
+        assert restricted.allowed(module, attr) is not None, dotted
 
 
 def test_paddle_optimizer_file_feeds_a_paddle_style_state_dict():

@@ -108,3 +108,14 @@ def test_the_varint_round_trip_covers_negative_and_large_values():
     for value in (0, 1, 127, 128, 300, 2**31, 2**62, -1, -(2**40)):
         encoded = dense_tensor._varint(value)
         assert dense_tensor._read_varint(encoded, 0, "x") == (value, len(encoded))
+
+
+@pytest.mark.parametrize("dims, match", [
+    ((2**32, 2**32), "truncated"),  # 2**64 elements: numpy's int64 product wrapped to 0, and 0 bytes were read
+    ((2**62, 3), "truncated"),  # wrapped negative: an OverflowError, not a ValueError
+    ((0, 2**62, 2**62), "damaged: a tensor of shape"),  # no data needed, but no such numpy shape
+])
+def test_dimensions_whose_product_overflows_are_a_damaged_file_named(tmp_path, dims, match):
+    (tmp_path / "huge.bin").write_bytes(_file(dims=dims, values=b"\x00" * 8))
+    with pytest.raises(CorruptCheckpointError, match=f"huge.bin.*{match}"):
+        paddle.load(tmp_path / "huge.bin")

@@ -218,3 +218,25 @@ def test_another_programs_database_or_an_empty_file_is_not_read_or_written_as_a_
                          capture_output=True, text=True)
     assert out.returncode == 2 and "Traceback" not in out.stderr and "is not a sweep store" in out.stderr
     SweepStore(empty).close()  # an empty file is a new store to a writer
+
+
+def test_a_database_with_the_stores_table_names_but_other_columns_is_refused_and_left_unchanged(tmp_path):
+    """Table names alone had let it through: the sweep then set WAL mode in its header and failed on sqlite's
+    'no such column: task', not a CorruptStoreError."""
+    from lasandbox.sweep import CorruptStoreError
+
+    foreign = tmp_path / "foreign.sqlite"
+    connection = sqlite3.connect(foreign)
+    for table in ("meta", "planned", "runs"):
+        connection.execute(f"CREATE TABLE {table} (x TEXT)")
+    connection.commit()
+    connection.close()
+    before = foreign.read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(CorruptStoreError, match=r"is not a sweep store \(its table 'meta' has the columns \['x'\]"):
+            SweepStore(foreign, readonly=readonly)
+    assert foreign.read_bytes() == before
+    with SweepStore(tmp_path / "new.sqlite") as store:  # a store of this version still opens, and reopens
+        store.plan("debug", [("h", 0, {"x": 1})])
+    with SweepStore(tmp_path / "new.sqlite", readonly=True) as store:
+        assert store.counts()["debug"]["planned"] == 1

@@ -12,6 +12,8 @@ It writes, under ``tests/fixtures/paddle_checkpoints/`` (``--out`` picks another
   after two steps, with a ``StepDecay`` scheduler stepped once (``LR_Scheduler`` entry);
 * ``nested.pdparams``: ``paddle.save({"model": ..., "opt": ..., "epoch": 3}, path)``, which is not a
   state dict to Paddle and is pickled another way (each Tensor as a ``(name, ndarray)`` tuple);
+* ``edge_protocol2.pdparams``: a state dict of an empty, a float16, a bool, an int8 and a 0-d tensor,
+  ``protocol=2`` (the empty tensor's data is pickled as ``builtins.bytes()``);
 * ``expected.json``: what Paddle itself reads back from each file with ``paddle.load`` (every
   array as a nested list with its dtype, shape and Tensor name), plus the pickle globals each file
   names, so the tests can compare values and see which classes a real Paddle file needs.
@@ -71,6 +73,14 @@ def describe(value):
     return {"value": value, "type": type(value).__name__}
 
 
+def edge_tensors():
+    """A state dict of the dtypes and shapes that pickle differently: an empty tensor (protocol 2 writes
+    its data as ``builtins.bytes()``), float16, bool, int8, a 0-d tensor."""
+    return {"empty": paddle.zeros([0, 3]), "half": paddle.to_tensor(np.array([1.5, -0.25], np.float16)),
+            "flags": paddle.to_tensor([True, False]), "small": paddle.to_tensor(np.array([-3, 7], np.int8)),
+            "scalar": paddle.to_tensor(np.array(2.5, np.float32))}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -94,6 +104,7 @@ def main(argv=None):
         "model_protocol2.pdparams": (linear.state_dict(), {"protocol": 2}),
         "optimizer.pdopt": (adam.state_dict(), {}),
         "nested.pdparams": ({"model": linear.state_dict(), "opt": adam.state_dict(), "epoch": 3}, {}),
+        "edge_protocol2.pdparams": (edge_tensors(), {"protocol": 2}),
     }
     expected = {"paddle_version": paddle.__version__, "numpy_version": np.__version__,
                 "python_version": platform.python_version(), "files": {}}

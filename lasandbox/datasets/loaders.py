@@ -71,7 +71,8 @@ def _read_mnist1d_cache(path, num_samples):
         # allow_pickle=False: a cache file is data only, whoever wrote it.
         with np.load(path, allow_pickle=False) as cached:
             x, y = cached["x"], cached["y"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, MemoryError):
+        # MemoryError: a header claiming more elements than memory holds (numpy allocates before reading).
         return None
     if x.shape != (num_samples, 40) or y.shape != (num_samples,) or x.dtype.kind != "f" or y.dtype.kind != "i":
         return None

@@ -28,7 +28,7 @@ from lasandbox.autograd.tensor import Tensor
 from lasandbox.serialization import dense_tensor
 from lasandbox.serialization.checksum import checked_length, trailer_for
 from lasandbox.serialization.paddle_layout import restore, to_saved
-from lasandbox.serialization.restricted import CorruptCheckpointError, RestrictedUnpickler, UnsafeCheckpointError
+from lasandbox.serialization.restricted import CorruptCheckpointError, UnsafeCheckpointError, load_restricted
 from lasandbox.utils.atomic import write_atomically
 from lasandbox.utils.validation import TypeValueError
 
@@ -239,13 +239,16 @@ def _restore(loaded, label, flags):
         return restore(loaded, **flags)
     except ValueError as err:  # e.g. a big-array table that names entries the file lacks
         raise CorruptCheckpointError(f"{label} is damaged: {err}") from None
+    except RecursionError:  # load(trusted=True) of containers nested thousands deep (the allow-list refuses them)
+        raise CorruptCheckpointError(f"{label} holds containers nested too deep to read") from None
 
 
 def _unpickle(handle, label, trusted):
-    reader = pickle.Unpickler if trusted else RestrictedUnpickler
+    # latin1: how paddle.load reads Python 2 strings (and numpy arrays pickled by Python 2).
+    read = (lambda: pickle.Unpickler(handle, encoding="latin1").load()) if trusted else \
+        (lambda: load_restricted(handle, encoding="latin1"))
     try:
-        # latin1: how paddle.load reads Python 2 strings (and numpy arrays pickled by Python 2).
-        return reader(handle, encoding="latin1").load()
+        return read()
     except UnsafeCheckpointError as err:
         raise UnsafeCheckpointError(f"{label}: {err}") from None
     except Exception as err:

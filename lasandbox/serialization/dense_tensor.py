@@ -18,6 +18,7 @@ caught. ``encode`` writes exactly Paddle's bytes (Paddle reads them back, see
 
 from __future__ import annotations
 
+import math
 import struct
 
 import numpy as np
@@ -127,6 +128,9 @@ def decode(handle, label: str) -> np.ndarray:
     dtype = DTYPES.get(code)
     if dtype is None:
         raise CorruptCheckpointError(f"{label} is damaged: unknown data type number {code}")
-    count = int(np.prod(dims, dtype=np.int64)) if dims else 1
+    count = math.prod(dims)  # a Python int: numpy's int64 product wrapped ([2**32, 2**32] read as 0 elements)
     values = _read_exactly(handle, count * dtype.itemsize, label, f"a {dtype} tensor of shape {list(dims)}")
-    return np.frombuffer(values, dtype=dtype.newbyteorder("<")).astype(dtype, copy=True).reshape(dims)
+    try:
+        return np.frombuffer(values, dtype=dtype.newbyteorder("<")).astype(dtype, copy=True).reshape(dims)
+    except (ValueError, OverflowError) as err:  # e.g. [0, 2**62, 2**62]: no data, but no such numpy shape
+        raise CorruptCheckpointError(f"{label} is damaged: a tensor of shape {list(dims)} ({err})") from None

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from lasandbox.autograd.tensor import Tensor
+from lasandbox.serialization.restricted import MAX_NESTING
 from lasandbox.utils.validation import TypeValueError
 
 NAME_TABLE = "StructuredToParameterName@@"
@@ -53,9 +54,13 @@ def _plain_array(value, where):
     return array
 
 
-def _convert(obj, where, counter, active):
-    """``obj`` with each Tensor as ``(name, ndarray)``; raises TypeError (also a ValueError,
-    as Paddle raises) for anything load would refuse."""
+def _convert(obj, where, counter, active, depth):
+    """``obj`` (a container ``depth`` containers deep) with each Tensor as ``(name, ndarray)``; raises
+    TypeError (also a ValueError, as Paddle raises) for anything load would refuse."""
+    if depth >= MAX_NESTING and isinstance(obj, (Tensor, dict, list, tuple, set, frozenset)):
+        raise ValueError(f"cannot save {where}: containers nested more than {MAX_NESTING} deep, which load "
+                         "refuses" + (" (a Tensor is saved as a (name, array) tuple)" if isinstance(obj, Tensor)
+                                      else ""))
     if isinstance(obj, Tensor):
         return (_tensor_name(obj, counter), _plain_array(obj._value, where))
     if isinstance(obj, np.ndarray):
@@ -78,10 +83,10 @@ def _convert(obj, where, counter, active):
         if isinstance(obj, dict):
             # OrderedDict stays one (Paddle's nested files use it); other dict subclasses become dicts.
             kind = collections.OrderedDict if isinstance(obj, collections.OrderedDict) else dict
-            return kind((_convert(k, f"a key of {where}", counter, active), _convert(v, f"{where}[{k!r}]", counter,
-                                                                                      active))
+            return kind((_convert(k, f"a key of {where}", counter, active, depth + 1),
+                         _convert(v, f"{where}[{k!r}]", counter, active, depth + 1))
                         for k, v in obj.items())
-        items = [_convert(v, f"{where}[{i}]", counter, active) for i, v in enumerate(obj)]
+        items = [_convert(v, f"{where}[{i}]", counter, active, depth + 1) for i, v in enumerate(obj)]
         if isinstance(obj, list):
             return items
         if isinstance(obj, (set, frozenset)):
@@ -136,16 +141,16 @@ def to_saved(obj, protocol):
     """What ``save`` pickles for ``obj`` (validated whole before anything is written)."""
     counter = [0]
     if not is_state_dict(obj):
-        return _convert(obj, "obj", counter, set())
+        return _convert(obj, "obj", counter, set(), 0)
     saved, names = {}, {}
     for key, value in obj.items():
         where = f"obj[{key!r}]"
-        _convert(key, f"a key of {where}", counter, set())
+        _convert(key, f"a key of {where}", counter, set(), 1)
         if isinstance(value, Tensor):
             saved[key] = _plain_array(value._value, where)
             names[key] = _tensor_name(value, counter)
         else:
-            saved[key] = _convert(value, where, counter, set())
+            saved[key] = _convert(value, where, counter, set(), 1)
     saved[NAME_TABLE] = names
     return _split_big_arrays(saved) if protocol < 4 else saved
 
@@ -180,24 +185,39 @@ def _is_legacy_tensor(obj):
     return type(obj) is dict and len(obj) == 1 and isinstance(obj.get(LEGACY_TAG), np.ndarray)
 
 
-def _any(obj, test):
+def _any(obj, test, seen=None):
+    # Each container is looked at once: a file may share one container many times over (a list holding
+    # the same list twice, 60 levels deep, is 2**60 paths through a few hundred bytes).
+    seen = set() if seen is None else seen
     if test(obj):
         return True
-    if type(obj) in (dict, collections.OrderedDict):
-        return any(_any(v, test) for v in obj.values())
-    if type(obj) in (list, tuple):
-        return any(_any(v, test) for v in obj)
-    return False
+    if type(obj) not in (dict, collections.OrderedDict, list, tuple) or id(obj) in seen:
+        return False
+    seen.add(id(obj))
+    return any(_any(v, test, seen) for v in (obj.values() if isinstance(obj, dict) else obj))
 
 
-def _map(obj, test, convert):
+def _map(obj, test, convert, done=None, active=None):
+    """``obj`` with each part that passes ``test`` converted; a part shared in ``obj`` stays shared."""
+    done, active = ({}, set()) if done is None else (done, active)
     if test(obj):
-        return convert(obj)
-    if type(obj) in (dict, collections.OrderedDict):
-        return type(obj)((k, _map(v, test, convert)) for k, v in obj.items())
-    if type(obj) in (list, tuple, set, frozenset):
-        return type(obj)(_map(v, test, convert) for v in obj)
-    return obj
+        if id(obj) not in done:
+            done[id(obj)] = convert(obj)
+        return done[id(obj)]
+    if type(obj) not in (dict, collections.OrderedDict, list, tuple, set, frozenset):
+        return obj
+    if id(obj) in done:
+        return done[id(obj)]
+    if id(obj) in active:
+        raise ValueError("it holds a reference cycle (a container that holds itself)")
+    active.add(id(obj))
+    if isinstance(obj, dict):
+        result = type(obj)((k, _map(v, test, convert, done, active)) for k, v in obj.items())
+    else:
+        result = type(obj)(_map(v, test, convert, done, active) for v in obj)
+    active.discard(id(obj))
+    done[id(obj)] = result
+    return result
 
 
 def restore(loaded, return_numpy=False, keep_name_table=False):

@@ -23,6 +23,7 @@ no (config, seed) is stored twice.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import sqlite3
 from pathlib import Path
@@ -100,6 +101,21 @@ def _check_header(path):
         raise _corrupt(path, "is not an SQLite database (damaged, or another kind of file)")
 
 
+def _columns(conn, table):
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]  # table: one of STORE_TABLES
+
+
+@functools.cache
+def _store_columns() -> dict:
+    """The columns of each table ``SCHEMA`` creates (read from SQLite, so they are the schema's own)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(SCHEMA)
+        return {table: _columns(conn, table) for table in STORE_TABLES}
+    finally:
+        conn.close()
+
+
 def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
@@ -162,6 +178,12 @@ class SweepStore:
             self._conn.close()
             what = "is empty" if not tables else f"has no table {', '.join(map(repr, missing))}"
             raise _corrupt(self.path, f"is not a sweep store ({what})")
+        for table in sorted(STORE_TABLES & tables):  # the names alone: another program's 'runs' would be written to
+            columns = _columns(self._conn, table)
+            if columns != _store_columns()[table]:
+                self._conn.close()
+                raise _corrupt(self.path, f"is not a sweep store (its table {table!r} has the columns {columns}, "
+                                          f"a store's has {_store_columns()[table]})")
 
     def __enter__(self):
         return self
