@@ -240,3 +240,11 @@ def test_a_database_with_the_stores_table_names_but_other_columns_is_refused_and
         store.plan("debug", [("h", 0, {"x": 1})])
     with SweepStore(tmp_path / "new.sqlite", readonly=True) as store:
         assert store.counts()["debug"]["planned"] == 1
+
+
+def test_readonly_opens_only_an_existing_store(tmp_path):
+    """sqlite's own answer had been a bare OperationalError ('unable to open database file')."""
+    for missing in (tmp_path / "none.sqlite", tmp_path, ":memory:"):
+        with pytest.raises(FileNotFoundError, match="no sweep store at .*readonly=True opens an existing one"):
+            SweepStore(missing, readonly=True)
+    assert not (tmp_path / "none.sqlite").exists()

@@ -134,6 +134,8 @@ class SweepStore:
 
     def __init__(self, path, *, readonly=False):
         self.path = str(path)
+        if readonly and (self.path == ":memory:" or not Path(self.path).is_file()):  # sqlite: "unable to open"
+            raise FileNotFoundError(f"no sweep store at {self.path!r} (readonly=True opens an existing one)")
         if self.path != ":memory:":
             _check_header(self.path)
         if readonly:
