@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import pytest
 import lasandbox as paddle
 from lasandbox import kernels
 from lasandbox.incubate import LookAheadMinmax
+from lasandbox.optimizer.nonfinite import NonFiniteGradientWarning
 from lasandbox.paper import bilinear_game as bg
 
 LR = 0.1
@@ -304,3 +306,54 @@ def test_backends_keep_the_slow_weights_on_their_side_and_agree(backend):
     joint.sync()  # alpha 0.5 between the fast weights (1) and the slow ones (3, 4)
     np.testing.assert_array_equal(x.numpy(), [2.0, 2.0])
     np.testing.assert_array_equal(joint.slow_buffers()[1], [2.5, 2.5])
+
+
+def _skipping_game(inner_wrapper=False):
+    x = paddle.nn.Parameter(np.array([1.0, -2.0], np.float32))
+    y = paddle.nn.Parameter(np.array([0.5], np.float32))
+    gen = paddle.optimizer.Adam(0.05, parameters=[x], nonfinite="skip")
+    critic = paddle.optimizer.Momentum(LR, 0.5, parameters=[y], nonfinite="skip")
+    if inner_wrapper:  # a LookAhead player whose inner optimizer is the one that skips
+        critic = paddle.LookAhead(critic, alpha=0.5, k=2)
+    return x, y, gen, critic, LookAheadMinmax([gen, critic], alpha=0.5, k=3)
+
+
+def _game_iteration(x, y, gen, critic, joint, bad=False):
+    scale = np.float32(np.nan) if bad else np.float32(1.0)
+    paddle.sum(x * x * y.detach() * scale).backward()
+    (-paddle.sum(x.detach() * y * y * scale)).backward()
+    gen.step()
+    critic.step()
+    joint.clear_grad()
+    joint.step()
+
+
+@pytest.mark.parametrize("inner_wrapper", [False, True])
+def test_an_iteration_every_player_skipped_does_not_count_and_the_run_ends_as_without_it(inner_wrapper):
+    runs = []
+    for bad_iteration in (None, 4):
+        x, y, gen, critic, joint = _skipping_game(inner_wrapper)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonFiniteGradientWarning)
+            for i in range(8 if bad_iteration is None else 9):
+                _game_iteration(x, y, gen, critic, joint, bad=i == bad_iteration)
+        runs.append((x.numpy().copy(), y.numpy().copy(), [s.copy() for s in joint.slow_buffers()],
+                     joint.iterations, joint.syncs, joint.skipped_iterations))
+    clean, skipped = runs
+    np.testing.assert_array_equal(skipped[0], clean[0])
+    np.testing.assert_array_equal(skipped[1], clean[1])
+    for a, b in zip(skipped[2], clean[2], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert skipped[3:5] == clean[3:5] == (8, 2)
+    assert (clean[5], skipped[5]) == (0, 1)
+
+
+def test_an_iteration_one_player_skipped_still_counts():
+    x, y, gen, critic, joint = _skipping_game()
+    paddle.sum(x * x * y.detach()).backward()
+    (-paddle.sum(x.detach() * y * y * np.float32(np.nan))).backward()
+    gen.step()  # the generator steps; the critic has a NaN gradient and skips
+    with pytest.warns(NonFiniteGradientWarning):
+        critic.step()
+    joint.step()
+    assert joint.iterations == 1 and joint.skipped_iterations == 0

@@ -20,7 +20,8 @@ the slow weights at the players' weights when the object is built;
 ``'first_step'`` copies them after the first joint iteration (Paddle's lazy
 LookAhead). ``alpha`` and ``k`` may be schedules: callables of the sync index
 (from 0), checked at each sync. Inner optimizer state (Adam's moments) is kept
-across syncs, as in the authors' code.
+across syncs, as in the authors' code. With players under ``nonfinite="skip"``, a joint
+iteration in which every player skipped (a bad batch) is not counted (``skipped_iterations``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class LookAheadMinmax(SyncSchedule):
         self.type = "lookahead_minmax"
         self._iterations = 0
         self._since_sync = 0
+        self.skipped_iterations = 0
+        self._progress = self._player_progress()
         self._slow = self._new_slow() if slow_init == "construction" else None
 
     def _new_slow(self):
@@ -99,9 +102,35 @@ class LookAheadMinmax(SyncSchedule):
         (copies on the cuda backend), or None before they exist (``slow_init='first_step'``)."""
         return None if self._slow is None else [p.to_host(s) for p, s in zip(self.players, self._slow, strict=True)]
 
+    def _player_progress(self):
+        """Per player, ``(steps taken, steps skipped)``: its ``global_step`` and the ``skipped_steps`` of it
+        and of the optimizers it wraps (a LookAhead player's inner optimizer may skip on its own policy);
+        None where a player does not count them."""
+        progress = []
+        for player in self.players:
+            skipped, level = 0, player
+            while level is not None:
+                skipped += getattr(level, "skipped_steps", 0)
+                level = getattr(level, "inner_optimizer", None)
+            progress.append((getattr(player, "global_step", None), skipped))
+        return progress
+
+    def _all_players_skipped(self):
+        """True when no player took a step since the last ``step()`` and each skipped one (``nonfinite='skip'``
+        on a bad batch): the iteration did not happen, so it is not counted."""
+        now, before = self._player_progress(), self._progress
+        self._progress = now
+        return all(taken is not None and taken == last_taken and skipped > last_skipped
+                   for (taken, skipped), (last_taken, last_skipped) in zip(now, before, strict=True))
+
     # -------------------------------------------------------------- stepping
     def step(self):
-        """End one joint iteration (after the players stepped); every k-th one syncs all players."""
+        """End one joint iteration (after the players stepped); every k-th one syncs all players. An
+        iteration in which every player skipped its steps (``nonfinite='skip'``) is not one: it counts
+        toward neither ``k`` nor ``iterations``, and ``skipped_iterations`` counts it."""
+        if self._all_players_skipped():
+            self.skipped_iterations += 1
+            return
         k = self.current_k()
         sync_now = self._since_sync + 1 >= k
         alpha = self.current_alpha() if sync_now else None  # checked before anything changes
@@ -218,5 +247,6 @@ class LookAheadMinmax(SyncSchedule):
                 else:
                     buffer[...] = slow
         self._iterations, self._since_sync, self._syncs = iterations, since, syncs
+        self._progress = self._player_progress()  # the players' restored counts are the new baseline
 
     set_dict = set_state_dict
