@@ -147,6 +147,11 @@ def test_mse_loss_and_flatten_and_dropout_layer():
     assert nn.MSELoss()(paddle.to_tensor(a), paddle.to_tensor(b)).item() == pytest.approx(1.0)
     assert nn.MSELoss(reduction="sum")(paddle.to_tensor(a), paddle.to_tensor(b)).item() == pytest.approx(6.0)
     assert nn.Flatten()(paddle.ones([2, 3, 4])).shape == [2, 12]
+    for start, stop, axis in [(1, 5, "stop_axis"), (-4, -1, "start_axis"), (3, -1, "start_axis")]:
+        with pytest.raises(ValueError, match=f"{axis} must be an int in \\[-3, 3\\)"):  # as Paddle (had clamped)
+            nn.Flatten(start, stop)(paddle.ones([2, 3, 4]))
+    with pytest.raises(ValueError, match="start_axis"):
+        paddle.flatten(paddle.ones([2, 3]), 1.0)
     drop = nn.Dropout(0.5)
     drop.eval()
     x = paddle.ones([10])

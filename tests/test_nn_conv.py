@@ -295,6 +295,15 @@ def test_conv1d_and_layers_reject_bad_arguments():
         nn.Conv1D(1, 1, 3, padding=4, padding_mode="reflect")(Tensor(np.zeros((1, 1, 3), np.float32)))
     with pytest.raises(ValueError, match="x has 4 channels"):
         nn.Conv2D(3, 2, 3)(X)
+    with pytest.raises(ValueError, match="weight_attr=False"):  # Paddle asserts; lasandbox had failed at the call
+        nn.Conv2D(4, 6, 3, weight_attr=False)
+
+
+def test_conv_repr_prints_what_paddle_prints():
+    """Defaults left out, data_format always shown (the recorded strings: test_paddle_cnn_reference)."""
+    assert repr(nn.Conv2D(3, 4, 3)) == "Conv2D(3, 4, kernel_size=[3, 3], data_format=NCHW)"
+    assert repr(nn.Conv1D(3, 4, 3, stride=2, padding="same")) == \
+        "Conv1D(3, 4, kernel_size=[3], stride=[2], padding=same, data_format=NCL)"
 
 
 def test_threaded_chunks_leave_blas_threads_as_they_were(monkeypatch):
@@ -312,3 +321,13 @@ def test_threaded_chunks_leave_blas_threads_as_they_were(monkeypatch):
     np.testing.assert_allclose(serial, F.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding=1).numpy(), rtol=1e-12)
     after = blas_threads()
     assert before and {path: after[path] for path in before} == before
+
+
+def test_paddles_transposed_and_3d_layers_say_they_are_not_implemented():
+    assert not hasattr(nn, "Conv2DTranspose") and not hasattr(F, "conv2d_transpose")
+    with pytest.raises(AttributeError, match="Conv1DTranspose is not implemented in lasandbox"):
+        nn.Conv1DTranspose  # noqa: B018
+    with pytest.raises(AttributeError, match="conv2d_transpose is not implemented in lasandbox"):
+        F.conv2d_transpose  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'Conv2Dd'"):
+        nn.Conv2Dd  # noqa: B018

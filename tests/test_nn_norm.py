@@ -160,6 +160,16 @@ def test_batch_norm_layers_check_their_input_before_touching_statistics():
     with pytest.raises(ValueError, match="running_var must have shape"):
         F.batch_norm(Tensor(np.zeros((2, 3, 4), np.float32)), Tensor(np.zeros(3, np.float32)),
                      Tensor(np.ones(2, np.float32)), data_format="NCL")
+    # Paddle 3.3.1 refuses a float64 input to a float32 layer (weight and bias must have x's dtype) and takes
+    # running statistics of another float dtype; lasandbox had normalised it in float64.
+    x64 = np.zeros((2, 3, 2, 2), np.float64)
+    with pytest.raises(TypeError, match="weight must have x's dtype float64"):
+        bn(Tensor(x64))
+    np.testing.assert_array_equal(bn._mean.numpy(), np.zeros(3))
+    stats32 = Tensor(np.zeros(3, np.float32)), Tensor(np.ones(3, np.float32))
+    assert F.batch_norm(Tensor(x64), *stats32, training=True).dtype == np.float64
+    with pytest.raises(TypeError, match="bias must have x's dtype"):
+        F.batch_norm(Tensor(x64), *stats32, bias=Tensor(np.zeros(3, np.float32)))
 
 
 @pytest.mark.parametrize("layer, shape", [(nn.BatchNorm1D, (1, 3)), (nn.BatchNorm1D, (1, 3, 1)),

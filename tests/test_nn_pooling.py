@@ -101,6 +101,8 @@ def _distinct(shape, seed):
     lambda x: F.avg_pool2d(x, 2, 1, "same", divisor_override=3),
     lambda x: F.adaptive_avg_pool2d(x, [3, 2]),
     lambda x: F.adaptive_avg_pool2d(x, 1, data_format="NHWC"),
+    lambda x: F.adaptive_max_pool2d(x, [4, 3]),  # overlapping bins
+    lambda x: F.adaptive_max_pool2d(x, [None, 9]),  # more bins than columns: each input feeds several
 ])
 def test_pool2d_gradients_match_central_differences(call):
     assert gradcheck(call, [_distinct((2, 3, 6, 7), 2)])
@@ -111,6 +113,7 @@ def test_pool2d_gradients_match_central_differences(call):
     lambda x: F.max_pool1d(x, 2),  # an even length: the pairwise kernels
     lambda x: F.avg_pool1d(x, 3, 2, 1, exclusive=False, ceil_mode=True),
     lambda x: F.adaptive_avg_pool1d(x, 4),
+    lambda x: F.adaptive_max_pool1d(x, 4),
 ])
 def test_pool1d_gradients_match_central_differences(call):
     assert gradcheck(call, [_distinct((2, 3, 10), 3)])
@@ -177,6 +180,13 @@ X = Tensor(np.zeros((2, 3, 6, 6), np.float32))
     (lambda: nn.MaxPool2D(2, stride=[1, 2, 3]), ValueError, ["stride"]),
     (lambda: nn.AvgPool1D(0), ValueError, ["kernel_size"]),
     (lambda: nn.AdaptiveAvgPool2D(-1), ValueError, ["output_size"]),
+    (lambda: F.max_pool2d(Tensor(np.zeros((2, 6, 6, 3), np.float32)), 2, return_mask=True, data_format="NHWC"),
+     ValueError, ["return_mask", "NCHW"]),
+    (lambda: nn.MaxPool2D(2, return_mask=True, data_format="NHWC"), ValueError, ["return_mask", "NCHW"]),
+    (lambda: F.adaptive_max_pool2d(X, 0), ValueError, ["output_size"]),
+    (lambda: F.adaptive_max_pool2d(Tensor(np.zeros((2, 3, 0, 4), np.float32)), 2), ValueError, ["empty"]),
+    (lambda: F.adaptive_max_pool1d(X, 2), ValueError, ["3-D input"]),
+    (lambda: nn.AdaptiveMaxPool1D(2, return_mask=1), TypeError, ["return_mask"]),
 ])
 def test_pools_reject_bad_arguments_naming_them(call, error, words):
     with pytest.raises(error) as info:
@@ -212,3 +222,21 @@ def test_pairwise_max_pool1d_with_and_without_gradient_gives_the_window_loops_va
     np.testing.assert_array_equal(tracked.numpy().reshape(out.shape), out)
     np.testing.assert_array_equal(untracked.numpy().reshape(out.shape), out)
     np.testing.assert_array_equal(mask.numpy().reshape(index.shape), index)
+
+
+def test_adaptive_max_pool_with_even_bins_is_max_pool_with_its_rule_for_nan_and_empty_windows():
+    """6x6 into 3x3 bins is MaxPool2D(2): the same values and masks as the window kernel, ties, NaN and
+    all -inf windows included (first maximum, NaN never wins, nothing above the lowest float: index -1)."""
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 3, (2, 3, 6, 6)).astype(np.float32)  # many ties
+    x[0, 0, 0, 0] = x[1, 2, 3, 3] = np.nan
+    x[0, 1, :2, :2] = -np.inf
+    out, mask = F.adaptive_max_pool2d(Tensor(x), 3, return_mask=True)
+    ref_out, ref_mask = F.max_pool2d(Tensor(x), 2, return_mask=True)
+    np.testing.assert_array_equal(out.numpy(), ref_out.numpy())
+    np.testing.assert_array_equal(mask.numpy(), ref_mask.numpy())
+    assert mask.numpy()[0, 1, 0, 0] == -1 and out.numpy()[0, 1, 0, 0] == np.finfo(np.float32).min
+    out1, mask1 = nn.AdaptiveMaxPool1D(3, return_mask=True)(Tensor(x[:, :, 0]))
+    ref1, refmask1 = F.max_pool1d(Tensor(x[:, :, 0]), 2, return_mask=True)
+    np.testing.assert_array_equal(out1.numpy(), ref1.numpy())
+    np.testing.assert_array_equal(mask1.numpy(), refmask1.numpy())

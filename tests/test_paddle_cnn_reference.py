@@ -132,6 +132,13 @@ def test_default_initialisation_matches_paddle(name, recorded):
     assert abs(weight.mean()) < 4 * expected / np.sqrt(weight.size)
 
 
+@pytest.mark.parametrize("name", sorted(META["repr_layers"]))
+def test_layer_repr_matches_paddle(name, recorded):
+    arrays, meta = recorded
+    cls, args, kwargs = meta["repr_layers"][name]
+    assert repr(getattr(nn, cls)(*args, **kwargs)) == arrays[f"repr/{name}"].item()
+
+
 def test_state_dict_names_match_paddle(recorded):
     """Same keys as Paddle's state_dict (running statistics included, under _mean/_variance)."""
     arrays, meta = recorded

@@ -8,11 +8,12 @@ fixture and never imports Paddle)::
 What it records (the format is in ``tests/fixtures/README.md``):
 
 * ``ops/<case>/...``: one layer or functional call per case (the case tables
-  ``CASES`` and ``EDGE_CASES`` below; their spec is stored in ``meta`` so the
+  ``CASES``, ``EDGE_CASES`` and ``EXTRA_CASES`` below; their spec is stored in ``meta`` so the
   test replays exactly it):
   the input, the parameters and preset running statistics, the output, the
   gradients of ``sum(out * grad_out)`` with respect to the input and every
   parameter, and the running statistics after the call;
+* ``repr/<layer>``: Paddle's ``repr()`` of a few layers (table ``REPR_LAYERS``);
 * ``init/<layer>``: the standard deviation of Paddle's default weight
   initialisation on large layers;
 * ``names/<model>``: Paddle's ``state_dict()`` keys and
@@ -205,6 +206,34 @@ EDGE_CASES = [
                {"training": True, "momentum": 0.8}, shape=(0, 3)),
 ]
 
+# Adaptive max pooling (with its mask: overlapping bins, None, more bins than inputs), added later with a
+# generator of its own (EXTRA_SEED) drawn after the edge cases, so every array recorded before stays as it was.
+EXTRA_SEED = 2026
+EXTRA_CASES = [
+    layer("adaptive_max_pool2d_overlap_mask", "AdaptiveMaxPool2D", [[4, 3]], {"return_mask": True},
+          shape=(2, 3, 7, 5)),
+    layer("adaptive_max_pool2d_none", "AdaptiveMaxPool2D", [[None, 2]], shape=(2, 3, 7, 5)),
+    layer("adaptive_max_pool2d_upsample_mask", "AdaptiveMaxPool2D", [4], {"return_mask": True}, shape=(2, 3, 3, 3)),
+    layer("adaptive_max_pool1d_mask", "AdaptiveMaxPool1D", [4], {"return_mask": True}, shape=(2, 3, 7)),
+    layer("adaptive_max_pool1d_global", "AdaptiveMaxPool1D", [1], shape=(2, 3, 8)),
+    functional("F_adaptive_max_pool2d_mask", "adaptive_max_pool2d", {}, {"output_size": [2, 3], "return_mask": True}),
+    functional("F_adaptive_max_pool1d", "adaptive_max_pool1d", {}, {"output_size": 6}, shape=(2, 3, 9)),
+]
+
+# Layers whose repr() is recorded (Paddle prints stride, padding, dilation, groups only when not the default).
+REPR_LAYERS = {
+    "conv2d_default": ("Conv2D", [3, 4, 3], {}),
+    "conv2d_all": ("Conv2D", [4, 4, [3, 2]], {"stride": [1, 2], "padding": [1, 0], "dilation": 2, "groups": 2,
+                                              "data_format": "NHWC"}),
+    "conv2d_circular": ("Conv2D", [3, 4, 3], {"padding": 1, "padding_mode": "circular"}),
+    "conv1d_same": ("Conv1D", [3, 4, 3], {"padding": "same", "dilation": 2}),
+    "bn1d": ("BatchNorm1D", [3], {}),
+    "bn2d_nhwc": ("BatchNorm2D", [3], {"momentum": 0.5, "data_format": "NHWC"}),
+    "adaptive_max_pool2d": ("AdaptiveMaxPool2D", [3], {"return_mask": True}),
+    "max_pool2d": ("MaxPool2D", [3, 2, 1], {"ceil_mode": True}),
+    "dropout2d": ("Dropout2D", [0.5], {"data_format": "NHWC"}),
+}
+
 # Large layers whose default weight initialisation is compared by its standard deviation.
 INIT_LAYERS = {
     "conv2d_64_32_3": ("Conv2D", [64, 32, 3], {}),
@@ -341,8 +370,9 @@ def record_functional_case(case, rng, out):
         extra[arg] = tensor(value, trainable=is_param)
         if is_param:
             trainable.append((arg, extra[arg]))
-    y = getattr(F, case["fn"])(xt, **extra, **case["kwargs"])
-    finish(key, x, xt, y, None, trainable, rng, out)
+    result = getattr(F, case["fn"])(xt, **extra, **case["kwargs"])
+    y, mask = (result if isinstance(result, tuple) else (result, None))
+    finish(key, x, xt, y, mask, trainable, rng, out)
     for arg in ("running_mean", "running_var"):
         if arg in extra:
             out[f"{key}/after/{arg}"] = extra[arg].numpy().copy()
@@ -425,16 +455,22 @@ def main():
     edge_rng = np.random.default_rng(EDGE_SEED)
     for case in EDGE_CASES:
         (record_layer_case if case["kind"] == "layer" else record_functional_case)(case, edge_rng, out)
+    extra_rng = np.random.default_rng(EXTRA_SEED)
+    for case in EXTRA_CASES:
+        (record_layer_case if case["kind"] == "layer" else record_functional_case)(case, extra_rng, out)
+    for name, (cls, layer_args, kwargs) in REPR_LAYERS.items():
+        out[f"repr/{name}"] = np.array(repr(getattr(nn, cls)(*layer_args, **kwargs)))
     meta = {
         "paddle_version": paddle.__version__, "numpy_version": np.__version__, "python": platform.python_version(),
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cases": CASES + EDGE_CASES, "edge_seed": EDGE_SEED, "init_layers": INIT_LAYERS,
+        "cases": CASES + EDGE_CASES + EXTRA_CASES, "edge_seed": EDGE_SEED, "extra_seed": EXTRA_SEED,
+        "init_layers": INIT_LAYERS, "repr_layers": REPR_LAYERS,
         "train_models": TRAIN_MODELS, "optimizer": OPTIMIZER,
         "lookahead": LOOKAHEAD, "train_steps": TRAIN_STEPS,
     }
     out["meta"] = np.array(json.dumps(meta))
     np.savez_compressed(args.out, **out)
-    n_cases = len(CASES) + len(EDGE_CASES)
+    n_cases = len(CASES) + len(EDGE_CASES) + len(EXTRA_CASES)
     print(f"wrote {len(out)} arrays ({n_cases} op cases, {len(TRAIN_MODELS)} training runs) to {args.out}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from lasandbox.autograd.function import ensure_tensor, make_result, normalize_axis
@@ -82,6 +84,11 @@ def flatten(x, start_axis=0, stop_axis=-1, name=None):
     xv = x._value
     if xv.ndim == 0:
         return reshape(x, [1])
+    for label, axis in (("start_axis", start_axis), ("stop_axis", stop_axis)):
+        # Paddle's range; taking the axis modulo ndim had flattened a wrong or no range silently.
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or not -xv.ndim <= axis < xv.ndim:
+            raise ValueError(f"flatten: {label} must be an int in [-{xv.ndim}, {xv.ndim}) for a {xv.ndim}-D "
+                             f"input (shape {list(xv.shape)}), got {axis!r}")
     start, stop = (a % xv.ndim for a in (start_axis, stop_axis))
     if start > stop:
         raise ValueError(f"flatten needs start_axis <= stop_axis, got {start_axis} and {stop_axis}")

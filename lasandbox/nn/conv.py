@@ -57,6 +57,9 @@ class _ConvNd(Layer):
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be a bool, got {bias!r}")
         _check_device(device)
+        if weight_attr is False:  # Paddle asserts the same: a convolution without a filter is no layer
+            raise ValueError("weight_attr=False: a convolution needs its weight (Paddle refuses it too); "
+                             "freeze it with ParamAttr(trainable=False) instead")
         if padding_mode != "zeros":
             if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)):
                 raise ValueError(f"padding_mode={padding_mode!r} needs an int padding (Paddle's rule), "
@@ -80,17 +83,19 @@ class _ConvNd(Layer):
                          self._data_format, self._ndim)
 
     def extra_repr(self):
-        text = (f"{self._in_channels}, {self._out_channels}, kernel_size={list(self._kernel_size)}, "
-                f"stride={list(self._stride)}, padding={self._padding!r}")
+        # Paddle's format: stride, padding, padding_mode, dilation and groups only when not the default.
+        text = f"{self._in_channels}, {self._out_channels}, kernel_size={list(self._kernel_size)}"
+        if self._stride != (1,) * self._ndim:
+            text += f", stride={list(self._stride)}"
+        if not (isinstance(self._padding, (int, np.integer)) and self._padding == 0):
+            text += f", padding={self._padding}"
+        if self._padding_mode != "zeros":
+            text += f", padding_mode={self._padding_mode}"
         if self._dilation != (1,) * self._ndim:
             text += f", dilation={list(self._dilation)}"
         if self._groups != 1:
             text += f", groups={self._groups}"
-        if self._padding_mode != "zeros":
-            text += f", padding_mode={self._padding_mode!r}"
-        if self._channel_last:
-            text += f", data_format={self._data_format!r}"
-        return text
+        return text + f", data_format={self._data_format}"
 
 
 class Conv1D(_ConvNd):

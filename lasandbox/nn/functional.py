@@ -27,7 +27,8 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "gelu", "leaky_relu", "silu",
     "softplus", "embedding", "layer_norm", "one_hot", "cross_entropy", "label_smooth", "mse_loss",
     "softmax_with_cross_entropy", "conv1d", "conv2d", "batch_norm", "dropout2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d",
+    "max_pool2d",
 ]
 
 
@@ -167,8 +168,24 @@ from lasandbox.nn.functional_norm import batch_norm, dropout2d  # noqa: E402, F4
 from lasandbox.nn.functional_pool import (  # noqa: E402, F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     max_pool1d,
     max_pool2d,
 )
+
+_NOT_IMPLEMENTED = frozenset({
+    "conv1d_transpose", "conv2d_transpose", "conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "dropout3d", "alpha_dropout", "max_unpool1d", "max_unpool2d",
+    "max_unpool3d", "lp_pool1d", "lp_pool2d", "instance_norm", "group_norm", "local_response_norm", "interpolate",
+    "upsample", "pixel_shuffle", "unfold", "fold", "pad",
+})
+
+
+def __getattr__(name):
+    # Paddle's names lasandbox lacks say so (hasattr stays False), as lasandbox.nn's do.
+    if name in _NOT_IMPLEMENTED:
+        raise AttributeError(f"paddle.nn.functional.{name} is not implemented in lasandbox")
+    raise AttributeError(f"module 'lasandbox.nn.functional' has no attribute {name!r}")

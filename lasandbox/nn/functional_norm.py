@@ -73,6 +73,10 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             if tensor.shape != [channels]:
                 raise ValueError(f"batch_norm: {label} must have shape [{channels}] (the channels of x, shape "
                                  f"{x.shape}, data_format={data_format!r}), got {tensor.shape}")
+            # Paddle's kernel takes the running statistics in any float dtype, weight and bias in x's only.
+            if not label.startswith("running") and tensor.dtype != x.dtype:
+                raise TypeError(f"batch_norm: {label} must have x's dtype {x.dtype}, got {tensor.dtype} "
+                                f"(a float32 layer takes float32 input, as in Paddle)")
     use_batch = bool(training) if use_global_stats is None else not use_global_stats
     grad_through_stats = use_batch and bool(training)
 

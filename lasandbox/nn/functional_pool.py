@@ -1,4 +1,5 @@
-"""Pooling with Paddle's arguments: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``.
+"""Pooling with Paddle's arguments: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``,
+``adaptive_max_pool1d/2d``.
 
 Paddle's defaults and numerics: ``stride=None`` means the kernel size;
 ``padding`` takes the convolution's forms (``conv_args``); ``ceil_mode``
@@ -9,7 +10,8 @@ CPU kernels do); ``exclusive=True`` divides by the real positions in the
 window, ``False`` by its extent including padding (details and Paddle's
 quirks in ``conv_reference``); ``divisor_override`` multiplies the average
 by ``kernel area / divisor_override``; ``return_mask`` also returns the flat
-``h*W + w`` index of each maximum (int32). Each pool is one op (numba
+``h*W + w`` index of each maximum (int32; channel-first data only, as in
+Paddle). Each pool is one op (numba
 kernels in ``pool_kernels``), 1-D pools run as height-1 2-D ones, and
 channel-last data is transposed around the op.
 """
@@ -131,6 +133,14 @@ def _check_bool(op, name, value):
     return bool(value)
 
 
+def _check_mask_layout(op, return_mask, data_format):
+    """Paddle returns the mask of channel-first data only (its flat ``h*W + w`` index is per plane)."""
+    return_mask = _check_bool(op, "return_mask", return_mask)
+    if return_mask and data_format != "NCHW":
+        raise ValueError(f"{op}: return_mask=True needs data_format='NCHW' (as in Paddle), got {data_format!r}")
+    return return_mask
+
+
 def max_pool1d(x, kernel_size, stride=None, padding=0, return_mask=False, ceil_mode=False, name=None):
     """Max over windows of ``x`` ``[N, C, L]``; ``return_mask`` also gives each maximum's index along L."""
     geom, _ = _pool_geometry("max_pool1d", x, kernel_size, stride, padding, ceil_mode, "NCL", 1)
@@ -140,8 +150,8 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, return_mask=False, ceil_m
 def max_pool2d(x, kernel_size, stride=None, padding=0, return_mask=False, ceil_mode=False, data_format="NCHW",
                name=None):
     """Max over windows of ``x`` ``[N, C, H, W]``; ``return_mask`` also gives each maximum's ``h*W + w``."""
+    return_mask = _check_mask_layout("max_pool2d", return_mask, data_format)
     geom, channel_last = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, ceil_mode, data_format, 2)
-    return_mask = _check_bool("max_pool2d", "return_mask", return_mask)
     return _around_layout(x, 2, channel_last, lambda t: _max_pool(t, geom, 2, return_mask))
 
 
@@ -214,3 +224,66 @@ def adaptive_avg_pool2d(x, output_size, data_format="NCHW", name=None):
     spatial = tuple(x.shape[1:3] if channel_last else x.shape[2:])
     out_size = _adaptive_size("adaptive_avg_pool2d", output_size, spatial)
     return _around_layout(x, 2, channel_last, lambda t: _adaptive_avg(t, out_size, 2))
+
+
+def _adaptive_max(x, out_size, ndim, return_mask):
+    """Max over adaptive bins (they may overlap), with Paddle's kernel's rule for which element wins.
+
+    Paddle scans a bin row by row from the lowest finite value and keeps an element only if it is
+    strictly greater (``max_pool_forward``'s rule): the first maximum wins, NaN never does, and a bin
+    holding nothing above the lowest float gives that value with index -1. A numpy op: one vectorised
+    reduction per output bin, over every plane at once (adaptive outputs are small).
+    """
+    xv = x._value
+    planes = _planes(xv, ndim)
+    count, height, width = planes.shape
+    if height == 0 or width == 0:
+        raise ValueError(f"adaptive_max_pool{ndim}d: x has an empty spatial dim (shape {x.shape}): no bin to "
+                         f"take a maximum of")
+    rows = adaptive_bins(height, out_size[0] if ndim == 2 else 1)
+    cols = adaptive_bins(width, out_size[-1])
+    lowest = np.finfo(xv.dtype).min
+    out = np.empty((count, rows[0].size, cols[0].size), dtype=xv.dtype)
+    index = np.empty(out.shape, dtype=np.int32)
+    for oh, (r0, r1) in enumerate(zip(*rows, strict=True)):
+        for ow, (c0, c1) in enumerate(zip(*cols, strict=True)):
+            window = planes[:, r0:r1, c0:c1].reshape(count, (r1 - r0) * (c1 - c0))
+            eligible = window > lowest  # False for NaN, -inf and the lowest float itself
+            first = np.where(eligible, window, -np.inf).argmax(axis=1)
+            found = eligible[np.arange(count), first]
+            out[:, oh, ow] = np.where(found, window[np.arange(count), first], lowest)
+            # flat h*W + w of the winner in its plane (the bin's column count is c1 - c0)
+            index[:, oh, ow] = np.where(found, (r0 + first // (c1 - c0)) * width + c0 + first % (c1 - c0), -1)
+    out_shape = (*xv.shape[:2], *out_size)
+
+    def backward(g):
+        g = np.asarray(g, dtype=xv.dtype).reshape(count, -1)
+        dx = np.zeros((count, height * width), dtype=xv.dtype)
+        flat = index.reshape(count, -1)
+        plane, where = np.nonzero(flat >= 0)
+        np.add.at(dx, (plane, flat[plane, where]), g[plane, where])  # overlapping bins add up
+        return (dx.reshape(xv.shape),)
+
+    result = make_result(out.reshape(out_shape), (x,), backward)
+    if return_mask:
+        return result, Tensor(index.reshape(out_shape))
+    return result
+
+
+def adaptive_max_pool1d(x, output_size, return_mask=False, name=None):
+    """Max of ``x`` ``[N, C, L]`` over ``output_size`` bins; ``return_mask`` also gives each maximum's index."""
+    _check_tensor("x", x, "adaptive_max_pool1d")
+    conv_args.check_input_rank("adaptive_max_pool1d", x.shape, 1, "NCL")
+    out_size = _adaptive_size("adaptive_max_pool1d", output_size, tuple(x.shape[2:]))
+    return _adaptive_max(x, out_size, 1, _check_bool("adaptive_max_pool1d", "return_mask", return_mask))
+
+
+def adaptive_max_pool2d(x, output_size, return_mask=False, name=None):
+    """Max of ``x`` ``[N, C, H, W]`` over an ``output_size`` grid of bins (None keeps that input size).
+
+    Channel-first only, as Paddle's (it has no ``data_format`` here); the mask is ``h*W + w``.
+    """
+    _check_tensor("x", x, "adaptive_max_pool2d")
+    conv_args.check_input_rank("adaptive_max_pool2d", x.shape, 2, "NCHW")
+    out_size = _adaptive_size("adaptive_max_pool2d", output_size, tuple(x.shape[2:]))
+    return _adaptive_max(x, out_size, 2, _check_bool("adaptive_max_pool2d", "return_mask", return_mask))

@@ -74,7 +74,7 @@ class _BatchNormBase(Layer):
 
     def extra_repr(self):
         text = f"num_features={self._num_features}, momentum={self._momentum}, epsilon={self._epsilon}"
-        if self._data_format not in ("NCHW", "NCL"):
+        if self._data_format != "NCHW":  # Paddle's rule: BatchNorm1D's default 'NCL' is shown too
             text += f", data_format={self._data_format}"
         return text
 

@@ -43,6 +43,7 @@ class MaxPool2D(Layer):
                  name=None):
         super().__init__()
         _check_window(kernel_size, stride, padding, 2, data_format)
+        F._check_mask_layout("MaxPool2D", return_mask, data_format)
         self.ksize, self.stride, self.padding = kernel_size, stride, padding
         self.return_mask, self.ceil_mode, self.data_format = return_mask, ceil_mode, data_format
 
@@ -118,3 +119,35 @@ class AdaptiveAvgPool2D(Layer):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1D(Layer):
+    """Max of ``[N, C, L]`` over ``output_size`` bins; ``return_mask`` also returns each maximum's index."""
+
+    def __init__(self, output_size, return_mask=False, name=None):
+        super().__init__()
+        F._adaptive_size("AdaptiveMaxPool1D", output_size, (1,))
+        self.output_size, self.return_mask = output_size, F._check_bool("AdaptiveMaxPool1D", "return_mask",
+                                                                        return_mask)
+
+    def forward(self, x):
+        return F.adaptive_max_pool1d(x, self.output_size, self.return_mask)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, return_mask={self.return_mask}"
+
+
+class AdaptiveMaxPool2D(Layer):
+    """Max of ``[N, C, H, W]`` over an ``output_size`` grid of bins (channel-first only, as in Paddle)."""
+
+    def __init__(self, output_size, return_mask=False, name=None):
+        super().__init__()
+        F._adaptive_size("AdaptiveMaxPool2D", output_size, (1, 1))
+        self.output_size, self.return_mask = output_size, F._check_bool("AdaptiveMaxPool2D", "return_mask",
+                                                                        return_mask)
+
+    def forward(self, x):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_mask)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, return_mask={self.return_mask}"

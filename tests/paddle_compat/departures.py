@@ -97,3 +97,52 @@ def _max_pool_same_with_mask(paddle):
     plain = paddle.nn.MaxPool2D(3, stride=2, padding="SAME")(x)
     return {"with_mask": [float(v) for v in out.numpy().ravel()], "mask": [float(v) for v in mask.numpy().ravel()],
             "without_mask": [float(v) for v in plain.numpy().ravel()]}
+
+
+@case
+def _max_pool1d_same_with_mask(paddle):
+    """The 1-D form of the case above: max_pool1d(padding='SAME', return_mask=True) on a length of 9, stride 2."""
+    import numpy as np
+
+    x = paddle.to_tensor(np.arange(9, dtype="float32")[::-1].copy().reshape(1, 1, 9))
+    out, mask = paddle.nn.functional.max_pool1d(x, 3, stride=2, padding="SAME", return_mask=True)
+    plain = paddle.nn.functional.max_pool1d(x, 3, stride=2, padding="SAME")
+    return {"with_mask": [float(v) for v in out.numpy().ravel()], "mask": [float(v) for v in mask.numpy().ravel()],
+            "without_mask": [float(v) for v in plain.numpy().ravel()]}
+
+
+@case
+def _batch_norm_half_affine_gradient(paddle):
+    """BatchNorm2D with weight_attr=False (or bias_attr=False) keeps the other one trainable; Paddle 3.3.1 gives it
+    no gradient (grad None: an optimizer never moves it), and F.batch_norm with a weight and no bias likewise."""
+    import numpy as np
+
+    x = np.random.default_rng(0).standard_normal((3, 2, 2, 2)).astype("float32")
+    grads = {}
+    cases = (("bias_without_weight", {"weight_attr": False}), ("weight_without_bias", {"bias_attr": False}),
+             ("weight_and_bias", {}))
+    for label, kwargs in cases:
+        bn = paddle.nn.BatchNorm2D(2, **kwargs)
+        (bn(paddle.to_tensor(x)) ** 3).sum().backward()
+        for name in ("weight", "bias"):
+            p = getattr(bn, name)
+            if p is not None:
+                grads[f"{label}/{name}"] = None if p.grad is None else [float(v) for v in p.grad.numpy()]
+    return grads
+
+
+@case
+def _max_pool_mask_of_an_empty_window(paddle):
+    """A max-pooling window with nothing above the lowest float (all -inf here; or all padding under ceil_mode)
+    has mask -1. Paddle 3.3.1's backward adds that window's gradient at offset -1 from its plane: into the
+    previous plane's last element (before the first plane it writes outside the buffer: MaxPool1D(2, 2, 1,
+    return_mask=True, ceil_mode=True) on a length of 9 corrupts the heap there). lasandbox sends it nowhere."""
+    import numpy as np
+
+    x = np.zeros((1, 2, 4, 5), "float32")
+    x[0, 1] = -np.inf
+    xt = paddle.to_tensor(x)
+    xt.stop_gradient = False
+    out, mask = paddle.nn.functional.adaptive_max_pool2d(xt, [2, 3], return_mask=True)
+    out.backward(paddle.ones_like(out))  # (out.sum() would overflow: the empty windows hold the lowest float)
+    return {"mask": [float(v) for v in mask.numpy().ravel()], "grad": [float(v) for v in xt.grad.numpy().ravel()]}

@@ -66,3 +66,31 @@ def test_max_pool_same_with_a_mask_is_the_same_pooling_as_without():
     assert ours["with_mask"] == ours["without_mask"] == theirs["without_mask"]
     values = np.arange(25, dtype=np.float32).reshape(5, 5)[::-1].ravel()  # the rows reversed, as the case builds it
     assert values[np.array(ours["mask"], dtype=int)].tolist() == ours["with_mask"]  # the mask points at them
+
+
+def test_max_pool1d_same_with_a_mask_is_the_same_pooling_as_without():
+    theirs, ours = _both("max_pool1d_same_with_mask")
+    assert len(theirs["with_mask"]) == 4 and len(theirs["without_mask"]) == 5  # the 2-D case's mismatch, in 1-D
+    assert ours["with_mask"] == ours["without_mask"] == theirs["without_mask"]
+    values = np.arange(9, dtype=np.float32)[::-1]
+    assert values[np.array(ours["mask"], dtype=int)].tolist() == ours["with_mask"]
+
+
+def test_batch_norm_with_weight_or_bias_alone_trains_the_one_it_has():
+    theirs, ours = _both("batch_norm_half_affine_gradient")
+    # Paddle: the remaining parameter is trainable but gets no gradient; with both, the gradients below.
+    assert theirs["bias_without_weight/bias"] is None and theirs["weight_without_bias/weight"] is None
+    np.testing.assert_allclose(ours["weight_and_bias/weight"], theirs["weight_and_bias/weight"], rtol=1e-5)
+    np.testing.assert_allclose(ours["weight_and_bias/bias"], theirs["weight_and_bias/bias"], rtol=1e-5)
+    # lasandbox: the same gradient each would get beside the other (weight 1 and bias 0 change neither).
+    np.testing.assert_allclose(ours["bias_without_weight/bias"], theirs["weight_and_bias/bias"], rtol=1e-5)
+    np.testing.assert_allclose(ours["weight_without_bias/weight"], theirs["weight_and_bias/weight"], rtol=1e-5)
+
+
+def test_an_empty_max_pool_window_sends_its_gradient_nowhere():
+    theirs, ours = _both("max_pool_mask_of_an_empty_window")
+    assert ours["mask"] == theirs["mask"] and theirs["mask"][6:] == [-1.0] * 6  # plane 1 is all -inf
+    plane = 4 * 5
+    assert theirs["grad"][plane - 1] == 6.0  # Paddle: plane 1's six gradients land on plane 0's last element
+    assert ours["grad"][plane - 1] == 0.0 and ours["grad"][plane:] == [0.0] * plane
+    assert ours["grad"][:plane - 1] == theirs["grad"][:plane - 1]
