@@ -274,3 +274,19 @@ def test_no_grad_decorator_is_reentrant():
 
     nested(3)
     assert is_grad_enabled()
+
+
+def test_numpy_and_array_conversions_copy_as_paddles_do():
+    """Paddle 3.3.1's Tensor.numpy(), np.asarray(t) and np.array(t) are copies (recorded:
+    tensor/numpy_is_a_copy); np.array(t) had shared the tensor's memory, so writing to it wrote the tensor."""
+    t = paddle.to_tensor(np.array([1.0, 2.0, 3.0], np.float32))
+    for convert in (lambda: t.numpy(), lambda: np.asarray(t), lambda: np.array(t),
+                    lambda: np.asarray(t, dtype=np.float64)):
+        array = convert()
+        array[0] = 9.0
+        assert not np.shares_memory(array, t._value)
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0, 3.0])
+    own = np.array(t, copy=False)  # numpy's way to ask for the memory itself
+    assert np.shares_memory(own, t._value)
+    with pytest.raises(ValueError, match="cannot be viewed as float64 without a copy"):
+        np.array(t, dtype=np.float64, copy=False)

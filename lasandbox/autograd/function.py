@@ -15,7 +15,7 @@ def make_result(value, parents, backward_fn):
     """
     if not isinstance(value, np.ndarray):
         # numpy returns scalars (np.float64) from 0-d operations: a Tensor always holds an array,
-        # so that .numpy() is a 0-d ndarray as in Paddle and in-place writes work.
+        # so that .numpy() is a 0-d ndarray as in Paddle and in-place ops on _value work.
         value = np.asarray(value)
     if engine.is_grad_enabled() and any(not p.stop_gradient for p in parents):
         return Tensor(value, stop_gradient=False, _parents=tuple(parents), _backward_fn=backward_fn)

@@ -2,7 +2,7 @@
 
 Paddle's conventions kept here: ``stop_gradient`` (True for data, False for
 parameters), ``.grad`` accumulating across ``backward()`` calls until
-cleared, ``.shape`` as a list, ``.numpy()`` returning the array.
+cleared, ``.shape`` as a list, ``.numpy()`` returning a copy of the array.
 """
 
 from __future__ import annotations
@@ -110,11 +110,18 @@ class Tensor:
         return self._value.shape[0]
 
     def numpy(self):
-        """The underlying array (shared memory, as in Paddle's CPU tensors)."""
-        return self._value
+        """A copy of the values as a numpy array, as Paddle 3.3.1's ``Tensor.numpy()`` returns: writing to it
+        leaves the tensor as it is, and a snapshot taken before a step keeps its values. (lasandbox code
+        that must write through uses ``_value``.)"""
+        return self._value.copy()
 
     def __array__(self, dtype=None, copy=None):
-        return self._value if dtype is None else self._value.astype(dtype)
+        # Paddle's np.asarray(tensor) and np.array(tensor) copy too; copy=False asks for the tensor's own memory.
+        if copy is False:
+            if dtype is not None and np.dtype(dtype) != self._value.dtype:
+                raise ValueError(f"a {self._value.dtype} Tensor cannot be viewed as {np.dtype(dtype)} without a copy")
+            return self._value
+        return self._value.astype(self._value.dtype if dtype is None else dtype, copy=True)
 
     @property
     def place(self):

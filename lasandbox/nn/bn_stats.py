@@ -80,7 +80,7 @@ def update_bn(model, loader, *, forward=None):
     if not layers:
         return 0
     modes = [(layer, layer.training) for layer in model.sublayers(include_self=True)]
-    saved = [(layer, layer._momentum, layer._mean.numpy().copy(), layer._variance.numpy().copy())
+    saved = [(layer, layer._momentum, layer._mean._value.copy(), layer._variance._value.copy())
              for layer in layers]
     count = 0
     # Each layer counts the batches that update its statistics: one with a single value per channel (a last
@@ -99,8 +99,8 @@ def update_bn(model, loader, *, forward=None):
     try:
         for layer in layers:
             layer.training = True
-            layer._mean.numpy()[...] = 0.0
-            layer._variance.numpy()[...] = 1.0
+            layer._mean._value[...] = 0.0
+            layer._variance._value[...] = 1.0
             handles.append(layer.register_forward_pre_hook(before))
         batch = first
         while True:
@@ -112,8 +112,8 @@ def update_bn(model, loader, *, forward=None):
                 break
     except BaseException:
         for layer, _, mean, variance in saved:
-            layer._mean.numpy()[...] = mean
-            layer._variance.numpy()[...] = variance
+            layer._mean._value[...] = mean
+            layer._variance._value[...] = variance
         raise
     finally:
         for handle in handles:
@@ -133,12 +133,12 @@ def kept_statistics(model):
     e.g. ``with la.slow_weights(), kept_statistics(model): update_bn(model, loader); evaluate(...)``.
     """
     layers = [layer for layer in model.sublayers(include_self=True) if isinstance(layer, _BatchNormBase)]
-    saved = [(layer, layer._momentum, layer._mean.numpy().copy(), layer._variance.numpy().copy())
+    saved = [(layer, layer._momentum, layer._mean._value.copy(), layer._variance._value.copy())
              for layer in layers]
     try:
         yield model
     finally:
         for layer, momentum, mean, variance in saved:
             layer._momentum = momentum
-            layer._mean.numpy()[...] = mean
-            layer._variance.numpy()[...] = variance
+            layer._mean._value[...] = mean
+            layer._variance._value[...] = variance

@@ -271,6 +271,25 @@ def _identity(paddle):
     return _activation(paddle, lambda x: paddle.nn.Identity(3, bias=True)(x) * 1.0)
 
 
+# ------------------------------------------------------------------------ tensor
+@probe("tensor/numpy_is_a_copy")
+def _numpy_is_a_copy(paddle):
+    """Tensor.numpy(), np.asarray and np.array copy: writes to them leave the tensor, a snapshot taken
+    before a step keeps the old values."""
+    t = paddle.to_tensor(np.array([1.0, 2.0, 3.0], "float32"))
+    t.numpy()[0] = 9.0
+    np.asarray(t)[1] = 8.0
+    np.array(t)[2] = 7.0
+    linear = paddle.nn.Linear(2, 1)
+    linear.weight.set_value(np.array([[0.5], [-1.0]], "float32"))
+    snapshot = linear.weight.numpy()
+    opt = paddle.optimizer.SGD(0.1, parameters=linear.parameters())
+    linear(paddle.ones([1, 2])).sum().backward()
+    opt.step()
+    return {"tensor_after_writes": np.array(t.numpy()), "snapshot_before_step": snapshot,
+            "weight_after_step": np.array(linear.weight.numpy())}
+
+
 # ---------------------------------------------------------------- lookup & norm
 @probe("nn/embedding")
 def _embedding(paddle):
