@@ -28,7 +28,11 @@ def test_example_runs_unchanged(script):
         lines = [line for line in result.stdout.splitlines() if line.startswith("Train Epoch")]
         assert len(lines) == 16  # 4 epochs x 4 batches
         losses = [float(line.rsplit("=", 1)[1]) for line in lines]
-        assert all(0 < loss < 10 for loss in losses)
+        # The data and the initial weights are unseeded random draws (the example as Paddle's page has it),
+        # and SGD at lr 0.1 on 784 inputs may climb past 10 later on: the first loss, before any step, is
+        # cross-entropy near ln(10) (2.29-3.03 in 15 runs); every loss is a positive finite number.
+        assert 1.5 < losses[0] < 5
+        assert all(0 < loss < float("inf") for loss in losses)
     elif script.name == "seed_ex2.py":
         assert "step ok" in result.stdout
     else:
