@@ -36,7 +36,10 @@ def parse_optimizers(text):
         except ValueError:
             raise ValueError(f"--optimizers wants name:learning_rate pairs, got {item!r}") from None
         # The optimizers' own range (Optimizer._validate_lr), checked here so the demo refuses it up front.
-        pairs.append((name, check_real(f"--optimizers: the learning rate in {item!r}", rate, low=0.0)))
+        pair = (name, check_real(f"--optimizers: the learning rate in {item!r}", rate, low=0.0))
+        if pair in pairs:  # it had been run once, under one label
+            raise ValueError(f"--optimizers lists {name}:{rate:g} twice")
+        pairs.append(pair)
     if not pairs:
         raise ValueError("--optimizers names no optimizer")
     return pairs
@@ -52,7 +55,8 @@ def configs(optimizers=DEFAULT_OPTIMIZERS):
             return paddle.optimizer.registry.make(name, params, lr)
 
         out[f"{cls} lr {lr:g}"] = make
-        out[f"LookAhead({cls})"] = lambda params, make=make: paddle.LookAhead(make(params), **LOOKAHEAD)
+        # the lr in the label: with two rates of one optimizer the second had replaced the first LookAhead run
+        out[f"LookAhead({cls} lr {lr:g})"] = lambda params, make=make: paddle.LookAhead(make(params), **LOOKAHEAD)
     return out
 
 

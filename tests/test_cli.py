@@ -132,3 +132,12 @@ def test_demo_api_refuses_what_its_command_line_refuses(tmp_path):
             demo.parse_optimizers(f"momentum:0.05,adam:{lr}")
     assert demo.parse_optimizers("adam:0,sgd:1") == [("adam", 0.0), ("sgd", 1.0)]
     assert not (tmp_path / "out").exists()
+
+
+def test_demo_runs_every_optimizer_and_rate_it_is_given():
+    from lasandbox import demo
+
+    with pytest.raises(ValueError, match="--optimizers lists adam:0.01 twice"):  # had been run once
+        demo.parse_optimizers("adam:0.01,adam:1e-2")
+    labels = list(demo.configs("adam:0.01,adam:0.003"))  # the second LookAhead(Adam) had replaced the first
+    assert labels == ["Adam lr 0.01", "LookAhead(Adam lr 0.01)", "Adam lr 0.003", "LookAhead(Adam lr 0.003)"]

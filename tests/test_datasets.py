@@ -94,3 +94,21 @@ def test_other_loaders_and_argument_checks():
         load_mnist1d(num_samples=10)
     with pytest.raises(ValueError, match="name"):
         load("cifar")
+
+
+@pytest.mark.parametrize("bad_seed", [1.5, True, -1])
+def test_a_seed_that_is_not_an_int_is_named(bad_seed, cache):
+    for loader in (load_digits, make_synthetic, load_mnist1d):  # had reached numpy, or named mnist1d's cache file
+        with pytest.raises((TypeError, ValueError), match="seed must be an int"):
+            loader(seed=bad_seed)
+    assert not list(cache.iterdir())
+
+
+def test_make_synthetic_checks_separation_and_test_fraction():
+    with pytest.raises(ValueError, match="separation must be finite"):  # NaN had made every sample NaN
+        make_synthetic(separation=float("nan"))
+    for fraction in (0.0, 1.0, 1.5):  # unchecked: 0 gave an empty test set
+        with pytest.raises(ValueError, match=r"test_fraction must be in \(0, 1\)"):
+            make_synthetic(test_fraction=fraction)
+    with pytest.raises(TypeError, match="num_classes must be an int"):
+        make_synthetic(num_classes="4")

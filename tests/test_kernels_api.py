@@ -89,6 +89,13 @@ def _bad_calls(p, g, m, v, s):
          ["step", "401 digits"]),
         ("slow is a view of param", lambda: kernels.sgd_step(p, g, 0.1, slow=p.view(), backend="cpu"), ValueError,
          ["param", "slow", "same memory"]),
+        ("adagrad initial_accumulator_value (only where the optimizer starts moment)",
+         lambda: kernels.adagrad_step(p, g, m, 0.1, initial_accumulator_value=0.5, backend="cpu"), TypeError,
+         ["initial_accumulator_value", "moment[:] = 0.5"]),
+        ("validate a str (truthy)", lambda: kernels.sgd_step(p, g, 0.1, validate="no", backend="cpu"), TypeError,
+         ["validate", "bool"]),
+        ("sync validate an int", lambda: kernels.lookahead_sync(p, s, 0.5, validate=0), TypeError,
+         ["validate", "bool"]),
         ("bool segment offset", lambda: kernels.lamb_step(p, g, m, v, 0.1, 1, segments=[0, True, 10], backend="cpu"),
          TypeError, ["segments", "bool"]),
     ]
@@ -305,6 +312,23 @@ def test_backends_resolution_and_helpers():
         np.testing.assert_array_equal(kernels.to_host(dev), np.arange(5, dtype=np.float32))
         with pytest.raises(TypeError):
             kernels.to_device(dev)
+
+
+def test_aligned_zeros_takes_an_int_size():
+    for bad in (2.5, True, "4", (2, 3)):  # int() had taken 2.5 as 2, True as 1 and "4" as 4
+        with pytest.raises(TypeError, match="size must be an int"):
+            kernels.aligned_zeros(bad)
+    with pytest.raises(ValueError, match=r"size must be an int in \[0, inf\), got -1"):
+        kernels.aligned_zeros(-1)
+    assert kernels.aligned_zeros(np.int64(3)).shape == (3,) and kernels.aligned_zeros(0).shape == (0,)
+
+
+def test_adagrad_kernel_takes_the_default_start_value_and_runs():
+    p, g, m = (np.full(4, value, np.float32) for value in (1.0, 1.0, 0.0))
+    kernels.adagrad_step(p, g, m, 0.1, initial_accumulator_value=0.0, backend="numpy")
+    np.testing.assert_array_equal(m, np.ones(4, np.float32))  # moment += g*g from the array given
+    assert kernels.api.start_only_hypers(kernels.rules.get("adagrad")) == {"initial_accumulator_value"}
+    assert not kernels.api.start_only_hypers(kernels.rules.get("adam"))
 
 
 def test_host_scratch_arrays_are_cache_line_aligned():

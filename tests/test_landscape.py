@@ -148,6 +148,8 @@ def test_filter_normalised_direction_matches_every_filter_norm():
         filter_normalised_direction(layout, weights, bias="keep")
     with pytest.raises(ValueError, match="flat weight vector"):
         filter_normalised_direction(layout, weights[:-1])
+    with pytest.raises(TypeError, match="rng= or seed=, not both"):  # the seed had been ignored
+        filter_normalised_direction(layout, weights, rng=np.random.default_rng(0), seed=3)
 
 
 def test_filter_normalisation_of_a_convolution_weight_uses_the_leading_axis():

@@ -103,3 +103,11 @@ def test_bad_sharpness_arguments():
         loss_gradient(model, np.zeros(5), A, NO_LABELS, loss_fn=lambda m, x, y: 1.0)
     with pytest.raises(ValueError, match="which"):
         sharpness_along_trajectory(model, None, A, NO_LABELS, which="neither")
+    for eps in (0.0, -1e-4, float("nan")):  # 0 had returned a vector of NaN
+        with pytest.raises(ValueError, match="eps"):
+            hessian_vector_product(model, np.zeros(5), np.ones(5), A, NO_LABELS, eps=eps, loss_fn=squared_error)
+    with pytest.raises(TypeError, match="seed=3 draws the starting vector, and initial_vector= is one"):
+        top_hessian_eigenvalue(model, A, NO_LABELS, loss_fn=squared_error, seed=3, initial_vector=np.ones(5))
+    started = top_hessian_eigenvalue(model, A, NO_LABELS, loss_fn=squared_error, iterations=3,
+                                     initial_vector=np.ones(5))
+    assert started.iterations >= 1  # the default seed with a start is fine

@@ -57,3 +57,18 @@ def test_recompute_bn_needs_the_model():
     with pytest.raises(TypeError, match="model="):
         with la.slow_weights(recompute_bn=batches):
             pass
+
+
+def test_a_model_without_recompute_bn_or_foreign_to_the_optimizer_is_refused_before_the_swap():
+    model, la, batches = _setup()
+    fast, stats = la.flat_parameters().copy(), _stats(model)
+    other = paddle.nn.Sequential(paddle.nn.Linear(4, 6), paddle.nn.BatchNorm1D(6))
+    for kwargs, error, words in (({"model": model}, TypeError, "without recompute_bn it changes nothing"),
+                                 ({"recompute_bn": batches, "model": other}, ValueError, "holds none of this")):
+        with pytest.raises(error, match=words):  # both had run: a no-op, and statistics of other weights
+            with la.slow_weights(**kwargs):
+                pass
+        np.testing.assert_array_equal(la.flat_parameters(), fast)
+        for a, b in zip(_stats(model), stats, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert np.array_equal(other[1]._mean.numpy(), np.zeros(6, np.float32))  # the foreign model untouched

@@ -184,6 +184,7 @@ def test_demo_takes_any_registered_optimizer(tmp_path):
     from lasandbox import demo
 
     results = demo.run(epochs=1, seeds=1, out_dir=tmp_path, optimizers="rmsprop:0.01,nadam:0.002")
-    assert set(results) == {"RMSProp lr 0.01", "LookAhead(RMSProp)", "NAdam lr 0.002", "LookAhead(NAdam)"}
+    assert set(results) == {"RMSProp lr 0.01", "LookAhead(RMSProp lr 0.01)", "NAdam lr 0.002",
+                            "LookAhead(NAdam lr 0.002)"}
     with pytest.raises(ValueError, match="registered optimizers"):
         demo.parse_optimizers("lbfgs:0.1")

@@ -42,6 +42,33 @@ def test_bad_options_exit_with_usage(argv, tmp_path):
     assert exit_info.value.code == 2
 
 
+@pytest.mark.parametrize(("argv", "option"), [
+    (["quadratic_rates", "--seeds", "3"], "--seeds"),  # deterministic: the 3 had been ignored
+    (["kernels", "--backend", "numpy"], "--backend"),  # it times every backend whatever --backend said
+    (["nqm", "--sweep"], "--sweep"), (["nqm", "landscape", "--no-sweep"], "--sweep"),
+    (["minmax", "--workers", "2"], "--workers"), (["nqm", "--scheduler", "tcp://host:8786"], "--scheduler"),
+    (["nqm", "kernels", "--model", "cnn"], "--model"),
+])
+def test_an_option_no_selected_figure_reads_is_refused_before_anything_runs(argv, option, tmp_path, capsys):
+    out = tmp_path / "never"
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main([*argv, "--out", str(out)])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert option in error and "changes nothing" in error
+    assert not out.exists()
+    with pytest.raises(ValueError, match="--seeds changes nothing in quadratic_rates, kernels: only nqm"):
+        runner.run_figures(["quadratic_rates", "kernels"], out_dir=out, seeds=2)
+    assert not out.exists()
+
+
+def test_what_each_figure_reads_is_declared():
+    reads = {name: spec.reads for name, spec in registry.FIGURES.items()}
+    assert reads["quadratic_rates"] == reads["kernels"] == frozenset()
+    assert {name for name, r in reads.items() if "sweep" in r} == {"robustness", "alpha_k", "optimizers"}
+    assert FigureSpec("user", "t", "c", "m").reads == registry.RUN_OPTIONS  # a user's figure: taken as reading all
+
+
 def test_list_names_every_figure(capsys):
     assert runner.main(["--list"]) == 0
     listed = capsys.readouterr().out

@@ -248,3 +248,20 @@ def test_readonly_opens_only_an_existing_store(tmp_path):
         with pytest.raises(FileNotFoundError, match="no sweep store at .*readonly=True opens an existing one"):
             SweepStore(missing, readonly=True)
     assert not (tmp_path / "none.sqlite").exists()
+
+
+@pytest.mark.parametrize(("options", "argv", "words"), [
+    ({"workers": 0, "retries": 3}, ["--workers", "0", "--retries", "3"], "retries=3 counts dask resubmissions"),
+    ({"workers": 0, "dashboard_address": "127.0.0.1:9999"}, ["--workers", "0", "--dashboard", "127.0.0.1:9999"],
+     "workers=0 runs without dask"),
+    ({"scheduler": "tcp://127.0.0.1:1", "dashboard_address": None}, ["--scheduler", "tcp://127.0.0.1:1", "--dashboard",
+     "none"], "an existing cluster has its own dashboard"),
+])
+def test_an_option_for_a_local_dask_cluster_is_refused_where_none_starts(options, argv, words, tmp_path, capsys):
+    store = tmp_path / "never.sqlite"
+    with pytest.raises(ValueError, match=words):  # both had been accepted and ignored
+        run_sweep("debug", {"x": [1.0]}, store=store, show_progress=False, log=lambda m: None, **options)
+    with pytest.raises(SystemExit) as exit_info:
+        sweep_main(["debug", "--grid", "x=1", "--store", str(store), *argv])
+    assert exit_info.value.code == 2 and words in capsys.readouterr().err
+    assert not store.exists()

@@ -36,6 +36,25 @@ def test_knobs_of_a_switched_off_part_take_their_defaults_so_the_config_runs_onc
     assert len(configs) == 1 and configs[0]["k"] == 5 and configs[0]["evaluate"] == "fast"
 
 
+def test_nqm_without_lookahead_has_no_k_so_its_sgd_config_runs_once():
+    configs = get_task("nqm").configs(parse_grid_spec("alpha=none,0.5 k=5,10"))
+    assert [(c["alpha"], c["k"]) for c in configs] == [(None, 5), (0.5, 5), (0.5, 10)]  # was 4: SGD twice
+
+
+def test_the_sweep_command_says_which_grid_values_changed_nothing(tmp_path, capsys):
+    from lasandbox.sweep.cli import main as sweep_main
+
+    store = str(tmp_path / "plan.sqlite")
+    assert sweep_main(["digits-mlp", "--grid", "alpha=none,0.5 k=5,10", "--store", store, "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    note = "note: k=10 changes nothing in some configs, e.g. 'alpha=none k=10': those run once, with k=5"
+    assert note in captured.err
+    assert "3 runs (3 configs" in captured.out
+    assert sweep_main(["digits-mlp", "--grid", "lr=0.1,0.2 k=5,10", "--store", store, "--dry-run"]) == 0
+    assert "note:" not in capsys.readouterr().err  # nothing normalised, nothing said
+    assert get_task("debug").normalised_away(parse_grid_spec("x=1,2")) == {}  # a task without normalize
+
+
 def _config(**changes):
     return get_task("digits-mlp").configs({name: [value] for name, value in changes.items()})[0]
 

@@ -49,9 +49,15 @@ def _split_and_standardise(x, y, test_fraction, seed, name, sample_shape=None):
     return Split(x[train], y[train].astype(np.int64), x[test], y[test].astype(np.int64), name, sample_shape)
 
 
+def _check_split(test_fraction, seed):
+    """The split's arguments, checked by name (a float or bool seed had reached numpy, or named the cache)."""
+    return (check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True),
+            check_int("seed", seed, low=0))
+
+
 def load_digits(test_fraction=0.25, seed=0) -> Split:
     """scikit-learn's digits: 1,797 8x8 images (64 features), 10 classes, shipped with sklearn."""
-    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    test_fraction, seed = _check_split(test_fraction, seed)
     from sklearn.datasets import load_digits as sk_load_digits
 
     data = sk_load_digits()
@@ -89,7 +95,7 @@ def load_mnist1d(num_samples=5000, test_fraction=0.2, seed=42) -> Split:
     caches of earlier versions are ignored (never unpickled).
     """
     num_samples = check_int("num_samples", num_samples, low=100)
-    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    test_fraction, seed = _check_split(test_fraction, seed)
     # make_dataset only slices its samples at train_split, so the fraction is not part of the key.
     path = cache_dir() / f"mnist1d_n{num_samples}_s{seed}.npz"
     cached = _read_mnist1d_cache(path, num_samples) if path.exists() else None
@@ -113,9 +119,11 @@ def load_mnist1d(num_samples=5000, test_fraction=0.2, seed=42) -> Split:
 def make_synthetic(num_samples=1000, num_features=20, num_classes=4, separation=2.0, test_fraction=0.25,
                    seed=0) -> Split:
     """Gaussian clusters, one per class, ``separation`` apart (a fast stand-in for tests)."""
+    num_classes = check_int("num_classes", num_classes, low=2)  # first: num_samples' range depends on it
     num_samples = check_int("num_samples", num_samples, low=num_classes * 2)
     num_features = check_int("num_features", num_features, low=1)
-    num_classes = check_int("num_classes", num_classes, low=2)
+    separation = check_real("separation", separation, low=0.0)  # NaN had made every sample NaN
+    test_fraction, seed = _check_split(test_fraction, seed)  # test_fraction had not been checked here at all
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((num_classes, num_features)) * separation
     y = rng.integers(0, num_classes, num_samples)

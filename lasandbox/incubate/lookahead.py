@@ -272,6 +272,15 @@ class LookAhead(SyncSchedule):
         if recompute_bn is not None and model is None:
             raise TypeError("slow_weights(recompute_bn=loader) needs model= (the Layer whose batch-norm "
                             "statistics to recompute): LookAhead holds parameters, not the model")
+        if model is not None:  # checked before the swap: an unused or a foreign model was silently a no-op
+            if recompute_bn is None:
+                raise TypeError("slow_weights(model=...) is the Layer whose batch-norm statistics recompute_bn= "
+                                "recomputes; without recompute_bn it changes nothing: pass both, or neither")
+            mine = {id(p) for p in self.parameters()}
+            if not any(id(p) in mine for p in getattr(model, "parameters", lambda: ())()):
+                raise ValueError("slow_weights(model=...) holds none of this LookAhead's parameters, so its "
+                                 "statistics would be recomputed with weights other than the slow ones: pass the "
+                                 "model these parameters belong to")
         slow = self.slow_buffer()
         if slow is None:
             yield self

@@ -25,9 +25,10 @@ import numpy as np
 
 from lasandbox.backends import BACKEND_CHOICES, HOST_BACKENDS, KERNEL_BACKENDS
 from lasandbox.kernels import checks, cpu_backend, cuda_backend, loops, numpy_backend, rules, scratch
-from lasandbox.kernels.checks import is_device_array, real, step_count
+from lasandbox.kernels.checks import flag, is_device_array, real, step_count
 from lasandbox.kernels.declare import PARAM, HyperValues, Pass, Rule
 from lasandbox.kernels.epilogues import LOOKAHEAD, lookahead_scalars
+from lasandbox.utils.validation import check_int
 
 _MODULES = dict(zip(KERNEL_BACKENDS, (numpy_backend, cpu_backend, cuda_backend), strict=True))
 _cuda_available = None
@@ -100,10 +101,13 @@ def run_step(rule: Rule, arrays, lr, step, hypers, *, slow=None, alpha=None, seg
         raise TypeError(f"alpha={alpha!r} is the weight of the fused Lookahead sync, which runs only with slow= "
                         "(the slow weights); pass slow=..., or leave alpha out")
     alpha = DEFAULT_ALPHA if alpha is None else alpha
+    if validate is not True and validate is not False:  # validate="no" would have validated
+        validate = flag("validate", validate)
     if validate:
         lr = real("lr", lr)
         step = step_count(step)
         hypers = rule.check_hypers(hypers)
+        _refuse_start_only(rule, hypers)
         alpha = real("alpha", alpha, 0.0, 1.0)
         arrays = _slot_rows(rule, arrays, hypers, step, validate)
         named = (*zip(rule.arrays, arrays, strict=True), ("slow", slow))
@@ -128,6 +132,54 @@ def run_step(rule: Rule, arrays, lr, step, hypers, *, slow=None, alpha=None, seg
         named_arrays["slow_e0"] = slow
         scalars = {**scalars, **{f"{k}_e0": v for k, v in lookahead_scalars(alpha).items()}}
     impl.run(rule, chain, named_arrays, scalars, loops.chunk_table(segments) if rule.segmented else None)
+
+
+class _ReadRecorder(HyperValues):
+    """``HyperValues`` that notes which hyperparameters ``constants`` reads."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, values):
+        super().__init__(values)
+        object.__setattr__(self, "_read", set())
+
+    def power(self, name, t):
+        self._read.add(name)
+        return super().power(name, t)
+
+    def __getattr__(self, name):
+        if not name.startswith("_"):
+            self._read.add(name)
+        return super().__getattr__(name)
+
+
+_START_ONLY = {}  # rule -> names of its hyperparameters that only give a state array its starting value
+
+
+def start_only_hypers(rule: Rule) -> frozenset:
+    """The hyperparameters that only say where a state array starts (``State(init=<name>)``) and that the
+    step's ``constants`` never read, e.g. Adagrad's ``initial_accumulator_value``: the optimizer fills the
+    state with them once, a kernel call updates the state array it is given."""
+    if rule not in _START_ONLY:
+        named = {s.init for s in rule.state if isinstance(s.init, str)} & set(rule.defaults())
+        if named:  # the defaults of the named ones stand in for values; a required one has no default to use
+            recorder = _ReadRecorder(rule.defaults())
+            try:
+                rule.constants(recorder, 0.1, 1)
+            except AttributeError:  # it reads a required hyperparameter: take every named one as read
+                recorder._read.update(named)
+            named -= recorder._read
+        _START_ONLY[rule] = frozenset(named)
+    return _START_ONLY[rule]
+
+
+def _refuse_start_only(rule, hypers):
+    for name in start_only_hypers(rule):
+        if hypers[name] != rule.hyper(name).default:  # a value the step would accept and ignore
+            state = next(s.name for s in rule.state if s.init == name)
+            raise TypeError(f"{name}={hypers[name]!r} only sets the value {state} starts from, which the optimizer "
+                            f"fills in once; a kernel call updates the {state} array it is given: fill it yourself "
+                            f"({state}[:] = {hypers[name]!r}) and leave {name} out")
 
 
 def _slot_rows(rule, arrays, hypers, step, validate):
@@ -166,6 +218,8 @@ KEEP = Rule(name="keep", summary="leave param unchanged", state=(), hypers=(), c
 
 def lookahead_sync(fast, slow, alpha, *, backend="auto", validate=True):
     """The Lookahead "step back", in place: ``slow = alpha*fast + (1-alpha)*slow; fast = slow``."""
+    if validate is not True and validate is not False:
+        validate = flag("validate", validate)
     if validate:
         impl = _checked_backend(backend, (("fast", fast), ("slow", slow)), frozenset(("fast", "slow")))
         alpha = real("alpha", alpha, 0.0, 1.0)
@@ -195,6 +249,9 @@ def _docstring(rule: Rule) -> str:
         lines.append(f"``{h.name}``: {h.doc} ({h.describe()}, {default}{paddle}).")
     for s in rule.state:
         lines.append(f"``{s.name}``: state array (Paddle's accumulator ``{s.paddle}``, starts at {s.init!r}).")
+    for name in sorted(start_only_hypers(rule)):
+        lines.append(f"``{name}`` only says where the optimizer starts a state array: a kernel call refuses "
+                     "any other value than the default (fill the array instead).")
     if rule.segmented:
         lines.append("``segments``: int offsets ``[0, ..., size]``; the reductions are per segment "
                      "(per parameter tensor); None = one segment.")
@@ -252,7 +309,7 @@ def aligned_zeros(size: int) -> np.ndarray:
     flat buffers let every backend, and PyTorch on the same memory, use aligned vector loads
     from the first element.
     """
-    return scratch.aligned(np.zeros, int(size))
+    return scratch.aligned(np.zeros, check_int("size", size, low=0))  # int(size) took 2.5 as 2 and True as 1
 
 
 def to_device(array):

@@ -249,6 +249,8 @@ def filter_normalised_direction(layout, weights, *, rng=None, seed=None, bias="z
     """
     check_choice("bias", bias, BIAS_POLICIES)
     weights = layout.check_vector("weights", weights)
+    if rng is not None and seed is not None:  # the seed had been ignored
+        raise TypeError("filter_normalised_direction takes rng= or seed=, not both (rng draws the direction)")
     if rng is None:
         rng = np.random.default_rng(0 if seed is None else check_int("seed", seed, low=0))
     direction = np.zeros(layout.size)

@@ -72,6 +72,7 @@ def loss_gradient(model, weights, x, y, loss_fn=None, layout=None):
 def hessian_vector_product(model, weights, vector, x, y, *, eps=1e-4, loss_fn=None, layout=None):
     """``H(weights) @ vector`` by central differences of gradients (``vector`` is scaled to unit length)."""
     layout = layout or ParameterLayout.from_model(model)
+    eps = check_real("eps", eps, low=0.0, low_open=True)  # 0 had divided by zero: a vector of NaN
     weights = layout.check_vector("weights", weights)
     vector = layout.check_vector("vector", vector)
     norm = np.linalg.norm(vector)
@@ -89,13 +90,16 @@ def top_hessian_eigenvalue(model, x, y, weights=None, *, loss_fn=None, iteration
 
     Stops when the Rayleigh quotient changes by less than ``tol`` (relative)
     between iterations, or after ``iterations``. ``initial_vector`` warm-starts
-    it (e.g. the previous snapshot's eigenvector along a trajectory).
+    it (e.g. the previous snapshot's eigenvector along a trajectory); without
+    it ``seed`` draws the start (a seed other than 0 with one is refused).
     """
     layout = ParameterLayout.from_model(model)
     iterations = check_int("iterations", iterations, low=1)
     tol = check_real("tol", tol, low=0.0)
     eps = check_real("eps", eps, low=0.0, low_open=True)
     seed = check_int("seed", seed, low=0)
+    if initial_vector is not None and seed != 0:  # the seed only draws a start when none is given
+        raise TypeError(f"seed={seed} draws the starting vector, and initial_vector= is one: give one of them")
     weights = layout.flatten().astype(np.float64) if weights is None else layout.check_vector("weights", weights)
     if initial_vector is None:
         vector = np.random.default_rng(seed).standard_normal(layout.size)
@@ -142,8 +146,9 @@ def sharpness_along_trajectory(model, trajectory, x, y, *, which="both", every=1
         for name, steps, points in jobs:
             values, warm = np.empty(len(points)), None
             for i, point in enumerate(points):
+                start = {"seed": seed} if warm is None else {"initial_vector": warm}
                 result = top_hessian_eigenvalue(model, x, y, point, loss_fn=loss_fn, iterations=iterations, tol=tol,
-                                                eps=eps, seed=seed, initial_vector=warm)
+                                                eps=eps, **start)
                 values[i], warm = result.eigenvalue, result.vector
                 bar.update(1)
             results[name] = (np.asarray(steps, dtype=np.int64), values)

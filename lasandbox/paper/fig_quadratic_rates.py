@@ -185,7 +185,7 @@ def compute(ctx):
     ctx.record("momentum form", "v <- beta v + grad, x <- x - lr v (Paddle / PyTorch heavy ball)",
                unverified=True, source="the paper's parametrisation is not known")  # fmt: skip
     ctx.record("start", "weights 1, momentum 0, phi_0 = theta_0")
-    ctx.record("seeds", "none: the quadratic is deterministic (--seeds is ignored)")
+    ctx.record("seeds", "none: the quadratic is deterministic (a --seeds for the other figures does not apply)")
     eigenvalues = qt.eigen_spectrum(KAPPA, eigen_count)
     rows = _rate_rows(ctx, lrs, eigenvalues, simulate_every, max_cycles, nats)
     rows += _trajectory_rows(steps=400)

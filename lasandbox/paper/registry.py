@@ -39,6 +39,12 @@ class Claim:
         object.__setattr__(self, "held", bool(self.held))
 
 
+# What a figure may take from the command line besides its size and model: --seeds, --backend, and where its
+# trainings run (--sweep/--no-sweep, --workers, --scheduler).
+RUN_OPTIONS = frozenset(("seeds", "backend", "sweep"))
+_SAMPLED = frozenset(("seeds", "backend"))  # a figure that runs kernels over random draws, in this process
+
+
 @dataclass(frozen=True)
 class FigureSpec:
     """A registered figure: ``module`` is imported only when the figure runs.
@@ -46,6 +52,9 @@ class FigureSpec:
     ``models``: the networks the figure can train (names of
     ``lasandbox.models.registry``, chosen with ``reproduce --model``); empty
     for a figure that has one form (the analytic ones, the kernels).
+    ``reads``: the run options of ``RUN_OPTIONS`` its function uses (all of
+    them unless it says otherwise): ``reproduce`` refuses an option that no
+    selected figure reads, rather than accept it and change nothing.
     """
 
     name: str
@@ -54,6 +63,7 @@ class FigureSpec:
     module: str
     function: str = "compute"
     models: tuple = ()
+    reads: frozenset = RUN_OPTIONS
 
     def is_available(self) -> bool:
         """Whether the figure's module exists (found without importing it)."""
@@ -135,8 +145,8 @@ class FigureContext:
         self.notes.append(text)
 
 
-def _spec(name, title, claim, models=()):
-    return FigureSpec(name, title, claim, f"lasandbox.paper.fig_{name}", models=models)
+def _spec(name, title, claim, models=(), reads=_SAMPLED):
+    return FigureSpec(name, title, claim, f"lasandbox.paper.fig_{name}", models=models, reads=frozenset(reads))
 
 
 TRAINED = ("mlp", "cnn")  # the figures that train a network offer both stand-ins (reproduce --model)
@@ -157,6 +167,7 @@ FIGURES: dict[str, FigureSpec] = {
             "Deterministic quadratic: classical momentum vs Lookahead(CM) rates (paper Fig. 3)",
             "Under-damped systems converge faster with Lookahead; over-damped convergence is slightly "
             "hurt [V-2nd]. Fig. 3 setting k = 20, alpha = 0.5 (caption from memory, UNVERIFIED).",
+            reads=(),  # deterministic, and computed in float64 numpy: no seeds, no kernels
         ),
         _spec(
             "landscape",
@@ -176,12 +187,14 @@ FIGURES: dict[str, FigureSpec] = {
             "With fixed Lookahead settings, train loss is lower and less noisy than the inner optimizer's "
             "for every lr and momentum tried [V-fig].",
             TRAINED,
+            RUN_OPTIONS,  # their trainings can run as a sweep
         ),
         _spec(
             "alpha_k",
             "Robustness to alpha and k (paper Fig. 9 / Table 5)",
             "All alpha in {0.5, 0.8} x k in {5, 10} reach higher validation accuracy than SGD [V-fig].",
             TRAINED,
+            RUN_OPTIONS,  # their trainings can run as a sweep
         ),
         _spec(
             "optimizers",
@@ -189,6 +202,7 @@ FIGURES: dict[str, FigureSpec] = {
             "Lookahead matches or beats its inner optimizer in final test accuracy [V-2nd]; an independent "
             "reproduction did not reproduce the CIFAR gains.",
             TRAINED,
+            RUN_OPTIONS,  # their trainings can run as a sweep
         ),
         _spec(
             "minmax",
@@ -201,6 +215,7 @@ FIGURES: dict[str, FigureSpec] = {
             "kernels",
             "Update-rule kernels against the memory-bandwidth roofline (package benchmark, not in the paper)",
             "Lookahead costs O((k+1)/k) of the inner optimizer plus one parameter copy [V-2nd].",
+            reads=(),  # it times every available backend, and draws no seeds
         ),
     )
 }

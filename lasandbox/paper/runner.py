@@ -29,6 +29,7 @@ either way.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import time
@@ -65,6 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", default=None, help="run the sweep on this dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--list", action="store_true", help="list the figures and exit")
     return parser
+
+
+def _refuse_unread_options(selected, *, model, seeds, backend, sweep, workers, scheduler):
+    """A ValueError naming an option given a value other than its default that none of the ``selected`` figures
+    reads (``FigureSpec.reads``, ``FigureSpec.models``): e.g. ``reproduce quadratic_rates --seeds 5`` ran one
+    deterministic computation and ignored the 5."""
+    given = {"--seeds": ("seeds", seeds is not None), "--backend": ("backend", backend != "cpu"),
+             "--sweep/--no-sweep": ("sweep", sweep is not None and workers is None and scheduler is None),
+             "--workers": ("sweep", workers is not None), "--scheduler": ("sweep", scheduler is not None)}
+    for option, (read, is_given) in given.items():
+        readers = [name for name in FIGURES if read in FIGURES[name].reads]
+        if is_given and not any(name in readers for name in selected):
+            raise ValueError(f"{option} changes nothing in {', '.join(selected)}: only {', '.join(readers)} "
+                             f"read it; leave it out, or add one of those figures")
+    if model is not None and not any(FIGURES[name].models for name in selected):
+        readers = [name for name in FIGURES if FIGURES[name].models]
+        raise ValueError(f"--model changes nothing in {', '.join(selected)} (they train no network): only "
+                         f"{', '.join(readers)} take it; leave it out, or add one of those figures")
 
 
 def _check_backend_usable(backend: str):
@@ -121,14 +140,7 @@ def run_one(name: str, *, out_dir, quick: bool, seeds, backend: str, progress=No
         title = getattr(module, "TITLE", spec.title)
         if ctx.stem != name:
             title += f" -- {variant.upper()} stand-in"
-        spec = type(spec)(
-            spec.name,
-            title,
-            getattr(module, "PAPER_CLAIM", spec.paper_claim),
-            spec.module,
-            spec.function,
-            spec.models,
-        )
+        spec = dataclasses.replace(spec, title=title, paper_claim=getattr(module, "PAPER_CLAIM", spec.paper_claim))
         claims = _check_claims(name, module_compute(ctx))
         status, error = "ran", ""
     except Exception:  # noqa: BLE001 - one broken figure must not stop the others
@@ -172,10 +184,12 @@ def run_figures(
     if seeds is not None:
         seeds = check_int("seeds", seeds, low=1)
     check_choice("backend", backend, BACKENDS)
-    model = resolve_model(model, quick)
+    given_model, model = model, resolve_model(model, quick)
     lacking = [name for name in selected if FIGURES[name].models and model not in FIGURES[name].models]
     if lacking:
         raise ValueError(f"figure(s) {', '.join(lacking)} have no {model!r} variant")
+    _refuse_unread_options(selected, model=given_model, seeds=seeds, backend=backend, sweep=sweep,
+                           workers=workers, scheduler=scheduler)
     _check_backend_usable(backend)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,7 @@ def _run(argv):
         runs = plan_runs(task, grid, args.seeds)  # every grid error surfaces here, before anything starts
     except ValueError as err:
         parser.error(str(err))
+    _say_what_was_normalised(task, grid)
     store = args.store
     if store is None:  # the default inside --out: checked as --store is, so that a dry run refuses it too
         try:
@@ -110,6 +111,16 @@ def _run(argv):
         print(f"{len(failed)} runs of this sweep failed; tracebacks: lasandbox sweep status --store {store} "
               "--tracebacks (--retry-failed runs them again)")
     return 1 if failed else 0
+
+
+def _say_what_was_normalised(task, grid):
+    """One line on stderr per grid value that changes nothing in some configs (``k=10`` with ``alpha=none``):
+    those configs ran with the default, once, instead of being accepted as distinct and silently equal."""
+    for name, (values, example) in task.normalised_away(grid).items():
+        default = next(param.default for param in task.params if param.name == name)
+        print(f"note: {name}={','.join(map(format_value, values))} changes nothing in some configs, e.g. "
+              f"'{describe_config(task.name, example, always=(name,))}': those run once, with "
+              f"{name}={format_value(default)}", file=sys.stderr)
 
 
 def describe_config(task_name, config, always=()) -> str:

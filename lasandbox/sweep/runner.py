@@ -201,9 +201,13 @@ def _runs_on_dask(client, task, todo, retries):
             client.cancel(list(futures))
 
 
+_DEFAULT_RETRIES = 1
+_DEFAULT_DASHBOARD = "127.0.0.1:8787"
+
+
 def run_sweep(task, grid=None, seeds=1, store=None, *, workers=None, scheduler=None,
-              client=None, retry_failed=False, retries=1, show_progress=None, dashboard_address="127.0.0.1:8787",
-              log=None) -> SweepSummary:
+              client=None, retry_failed=False, retries=_DEFAULT_RETRIES, show_progress=None,
+              dashboard_address=_DEFAULT_DASHBOARD, log=None) -> SweepSummary:
     """Run every (config, seed) of ``grid`` x ``seeds`` for ``task`` that ``store`` does not hold yet.
 
     ``task``: a registered name (``digits-mlp``, ``mnist1d-mlp``, ``nqm``,
@@ -216,7 +220,9 @@ def run_sweep(task, grid=None, seeds=1, store=None, *, workers=None, scheduler=N
     (default: one per core, at most one per run); ``workers=0`` runs in this
     process without dask. ``retry_failed`` re-runs stored failures;
     ``retries`` is dask's resubmission count for errors outside the run
-    itself. ``log`` (default: print to stderr) receives one-line messages.
+    itself (refused with ``workers=0``, where nothing resubmits);
+    ``dashboard_address`` that of the local cluster this call starts (None:
+    none; refused where no such cluster starts). ``log`` (default: print to stderr) receives one-line messages.
     """
     task = get_task(task)
     runs = plan_runs(task, grid, seeds)
@@ -227,6 +233,15 @@ def run_sweep(task, grid=None, seeds=1, store=None, *, workers=None, scheduler=N
              if value is not None]
     if len(given) > 1:
         raise ValueError(f"give at most one of client, scheduler and workers, got {' and '.join(given)}")
+    in_process = client is None and workers == 0
+    if in_process and retries != _DEFAULT_RETRIES:  # accepted and ignored before: nothing resubmits in-process
+        raise ValueError(f"retries={retries} counts dask resubmissions, and workers=0 runs in this process without "
+                         "dask: a run that fails is stored as failed (retry_failed=True / --retry-failed runs it "
+                         "again); leave retries out")
+    if (in_process or client is not None or scheduler is not None) and dashboard_address != _DEFAULT_DASHBOARD:
+        where = "workers=0 runs without dask" if in_process else "an existing cluster has its own dashboard"
+        raise ValueError(f"dashboard_address={dashboard_address!r} places the dashboard of a local cluster this call "
+                         f"starts, and {where}; leave it out")
     if client is None and workers != 0:
         require("distributed", "a sweep on dask workers", hint="or run it in this process with workers=0, "
                 "--workers 0 on the command line")

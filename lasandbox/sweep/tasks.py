@@ -93,8 +93,7 @@ class SweepTask:
         ``grid`` may also be a list of grids: their configs one after another
         (a union of products, for sweeps that are not one cartesian product).
         """
-        grids = grid if isinstance(grid, (list, tuple)) else [grid]
-        configs = [config for one in grids for config in expand_grid(self.params, one)]
+        configs = self._expanded(grid)
         if self.normalize is not None:
             unique = []
             for config in (self.normalize(dict(config)) for config in configs):
@@ -105,6 +104,25 @@ class SweepTask:
             for config in configs:
                 self.check(config)
         return configs
+
+    def _expanded(self, grid) -> list:
+        grids = grid if isinstance(grid, (list, tuple)) else [grid]
+        return [config for one in grids for config in expand_grid(self.params, one)]
+
+    def normalised_away(self, grid) -> dict:
+        """``{param: ([values], example)}``: the values of ``grid`` that ``normalize`` replaced by the default
+        in some config (``k=10`` where ``alpha=none``), and the first such config as the grid gave it, for the
+        sweep command to say which grid points ran as one."""
+        if self.normalize is None:
+            return {}
+        replaced = {}
+        for config in self._expanded(grid):
+            for name, value in self.normalize(dict(config)).items():
+                if value != config[name]:
+                    values, _ = replaced.setdefault(name, ([], config))
+                    if config[name] not in values:
+                        values.append(config[name])
+        return replaced
 
 
 TASKS: dict = {}
@@ -324,17 +342,25 @@ def _mlp_task(dataset, hidden, batch_size, description):
 
 # ------------------------------------------------------------------------------------------------ NQM task
 
+NQM_K_DEFAULT = 5
 NQM_PARAMS = (
     Param("lr", "float", 0.5, "SGD learning rate (stable for lr < 2; the largest curvature is 1)", low=0.0,
           low_open=True),
     Param("alpha", "float", 0.5, "Lookahead slow-weight step size; none = plain SGD", low=0.0, high=1.0,
           low_open=True, optional=True),
-    Param("k", "int", 5, "Lookahead inner steps per sync", low=1),
+    Param("k", "int", NQM_K_DEFAULT, "Lookahead inner steps per sync", low=1),
     Param("steps", "int", 500, "SGD steps", low=1),
     Param("chains", "int", 256, "Monte-Carlo chains", low=2),
     Param("dim", "int", 100, "coordinates of the quadratic (a_i = 1/i)", low=1),
     Param("backend", "choice", "cpu", "kernel backend", choices=HOST_BACKENDS),
 )
+
+
+def _normalize_nqm_config(config):
+    """Plain SGD (alpha=none) has no k: the default, so a grid crossing alpha=none with k runs SGD once."""
+    if config["alpha"] is None:
+        config["k"] = NQM_K_DEFAULT
+    return config
 
 
 def _run_nqm(config, seed):
@@ -395,6 +421,6 @@ register_task(_mlp_task("digits", 32, 32, "MLP 64-hidden-10 (model=cnn: small Re
 register_task(_mlp_task("mnist1d", 64, 64, "MLP 40-hidden-10 (model=cnn: 1-D CNN) on MNIST-1D (4,000 training "
                         "samples, generated offline and cached)"))
 register_task(SweepTask("nqm", "SGD or Lookahead(SGD) on the noisy quadratic model, Monte Carlo", NQM_PARAMS,
-                        _run_nqm))
+                        _run_nqm, normalize=_normalize_nqm_config))
 register_task(SweepTask("debug", "no training: sleeps, fails or kills its worker on request (tests, overhead)",
                         DEBUG_PARAMS, _run_debug))
