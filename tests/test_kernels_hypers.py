@@ -34,3 +34,12 @@ def test_required_and_values():
     assert h.power("beta1", 2) == pytest.approx(0.81, rel=1e-6)
     with pytest.raises(AttributeError, match="beta2"):
         _ = h.beta2
+
+
+def test_a_real_range_with_an_infinite_end_reads_open():
+    from lasandbox.kernels.checks import real
+
+    with pytest.raises(ValueError, match=r"lr must be in \[0, inf\), got -1.0"):
+        real("lr", -1.0)
+    with pytest.raises(ValueError, match=r"eps must be in \(0, inf\), got 0.0"):
+        Hyper("eps", 1e-8, low_open=True).check(0.0)

@@ -32,8 +32,8 @@ def check_real(name: str, value, *, low=None, high=None, low_open=False, high_op
     lo_bad = low is not None and (value <= low if low_open else value < low)
     hi_bad = high is not None and (value >= high if high_open else value > high)
     if lo_bad or hi_bad:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
+        left = "(" if low_open or low is None else "["  # an infinite end is never included
+        right = ")" if high_open or high is None else "]"
         lo_txt = "-inf" if low is None else f"{low:g}"
         hi_txt = "inf" if high is None else f"{high:g}"
         raise ValueError(f"{name} must be in {left}{lo_txt}, {hi_txt}{right}, got {value!r}")
