@@ -114,6 +114,13 @@ def test_gradcheck_catches_a_wrong_rule():
         gradcheck(wrong_square, [r(3)])
 
 
+def test_gradcheck_perturbs_inputs_of_any_memory_layout():
+    """A transposed (non-C-contiguous) input is perturbed too: its numerical gradient had read 0."""
+    x = r(3, 4).T
+    assert not x.flags.c_contiguous
+    assert gradcheck(lambda t: t * t, [x])
+
+
 def test_gradients_accumulate_until_cleared():
     w = paddle.to_tensor(np.array([1.0, 2.0], np.float32), stop_gradient=False)
     (w * 3).sum().backward()

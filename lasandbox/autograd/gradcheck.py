@@ -33,7 +33,8 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_excep
     and the worst element when ``raise_exception``.
     """
     rng = np.random.default_rng(seed)
-    arrays = [np.array(getattr(x, "_value", x), copy=True) for x in inputs]
+    # C order: numerical_grad perturbs through reshape(-1), a copy (so no perturbation) for other layouts.
+    arrays = [np.array(getattr(x, "_value", x), copy=True, order="C") for x in inputs]
     differentiable = [a.dtype.kind == "f" for a in arrays]
     arrays = [a.astype(np.float64) if d else a for a, d in zip(arrays, differentiable, strict=True)]
 
