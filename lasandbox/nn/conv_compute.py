@@ -269,18 +269,27 @@ def conv_forward(x, weight, bias, geom, groups, out=None):
     return out
 
 
-def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True):
+def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True, x_shape=None):
     """``(dx, dweight, dbias)`` for the output gradient ``dout`` (``dx``/``dweight`` None when not needed).
 
     The columns are recomputed chunk by chunk rather than kept from the forward
     pass: gathering them again (from ``x``, in cache) costs less than storing
-    and re-reading the whole-batch matrix.
+    and re-reading the whole-batch matrix. ``x`` may be None when the weight
+    gradient is not needed (``dx`` depends on ``x``'s shape only, given as
+    ``x_shape``; the dtype is then the weight's): the transposed convolution's
+    forward pass is this ``dx``.
     """
-    x = np.ascontiguousarray(x)
-    dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    plan = _Plan(x.shape, weight.shape, geom, groups, x.itemsize, _threads())
-    weight_rows = plan.weight_matrix(weight, x.dtype)
-    dx = np.empty(x.shape, dtype=x.dtype) if need_x else None
+    if x is None:
+        if need_weight or x_shape is None:
+            raise ValueError("conv_backward: x=None needs need_weight=False and x_shape")
+        shape, dtype = tuple(x_shape), np.dtype(weight.dtype)
+    else:
+        x = np.ascontiguousarray(x)
+        shape, dtype = x.shape, x.dtype
+    dout = np.ascontiguousarray(dout, dtype=dtype)
+    plan = _Plan(shape, weight.shape, geom, groups, dtype.itemsize, _threads())
+    weight_rows = plan.weight_matrix(weight, dtype)
+    dx = np.empty(shape, dtype=dtype) if need_x else None
 
     def work(indices):
         """This thread's chunks; returns its sums of the bias and weight gradients (float64)."""
@@ -288,17 +297,17 @@ def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True):
         dweight = np.zeros((plan.product_rows, plan.rows // groups), dtype=np.float64) if need_weight else None
         for i in indices:
             n0, n1 = plan.chunks[i]
-            gathered = _matrix("gathered", plan.product_rows, (n1 - n0) * plan.span, x.dtype)
+            gathered = _matrix("gathered", plan.product_rows, (n1 - n0) * plan.span, dtype)
             plan.gather(dout, n0, gathered, dbias)
             if need_weight:
                 col = plan.columns(x, n0, n1)
                 # dW_g^T = col_g @ dout_g^T: BLAS ran this orientation ~1.8x faster than dout_g @ col_g^T.
-                partial = _matrix("dweight", plan.rows // groups, plan.product_rows, x.dtype)
+                partial = _matrix("dweight", plan.rows // groups, plan.product_rows, dtype)
                 for o, r in plan.group_slices:
                     np.matmul(col[r], gathered[o].T, out=partial[:, o])
                 dweight += partial.T
             if need_x:
-                dcol = _matrix("dcol", plan.rows, gathered.shape[1], x.dtype)
+                dcol = _matrix("dcol", plan.rows, gathered.shape[1], dtype)
                 for o, r in plan.group_slices:
                     np.matmul(weight_rows[o].T, gathered[o], out=dcol[r])
                 plan.scatter(dcol, n0, dx)
@@ -306,8 +315,8 @@ def conv_backward(dout, x, weight, geom, groups, need_x=True, need_weight=True):
 
     sums = _over_chunks(plan.chunks, work)
     dbias = sum(part[0] for part in sums)
-    dweight = plan.weight_grad(sum(part[1] for part in sums).astype(x.dtype), weight.shape) if need_weight else None
-    return dx, dweight, dbias.astype(x.dtype)
+    dweight = plan.weight_grad(sum(part[1] for part in sums).astype(dtype), weight.shape) if need_weight else None
+    return dx, dweight, dbias.astype(dtype)
 
 
 def direct_conv_forward(x, weight, bias, geom, groups):
