@@ -323,11 +323,11 @@ def test_threaded_chunks_leave_blas_threads_as_they_were(monkeypatch):
     assert before and {path: after[path] for path in before} == before
 
 
-def test_paddles_transposed_and_3d_layers_say_they_are_not_implemented():
-    assert not hasattr(nn, "Conv2DTranspose") and not hasattr(F, "conv2d_transpose")
-    with pytest.raises(AttributeError, match="Conv1DTranspose is not implemented in lasandbox"):
-        nn.Conv1DTranspose  # noqa: B018
-    with pytest.raises(AttributeError, match="conv2d_transpose is not implemented in lasandbox"):
-        F.conv2d_transpose  # noqa: B018
+def test_paddles_3d_layers_say_they_are_not_implemented():
+    assert not hasattr(nn, "Conv3DTranspose") and not hasattr(F, "conv3d_transpose")
+    with pytest.raises(AttributeError, match="Conv3D is not implemented in lasandbox"):
+        nn.Conv3D  # noqa: B018
+    with pytest.raises(AttributeError, match="conv3d_transpose is not implemented in lasandbox"):
+        F.conv3d_transpose  # noqa: B018
     with pytest.raises(AttributeError, match="has no attribute 'Conv2Dd'"):
         nn.Conv2Dd  # noqa: B018

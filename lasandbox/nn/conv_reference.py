@@ -79,6 +79,36 @@ def conv_backward(dout, x, weight, geom, groups):
     return dx.astype(x.dtype), dweight.astype(weight.dtype), dbias.astype(dout.dtype)
 
 
+def conv_transpose_forward(x, weight, bias, stride, dilation, pads_before, out_size, groups):
+    """The transposed convolution by its definition, a scatter: each input value adds its kernel, scaled.
+
+    ``x`` ``[N, C, H, W]``, ``weight`` ``[C, Co/groups, kh, kw]``; input ``(h, w)`` of channel ``c``
+    adds ``x[n, c, h, w] * weight[c, o, i, j]`` to output ``(h*sh - top + i*dh, w*sw - left + j*dw)``
+    of channel ``o`` of ``c``'s group, where that lies inside ``out_size``. Written without the
+    ordinary convolution, so the fast path (its input gradient) is checked against the definition.
+    """
+    n, c, h, w = x.shape
+    c_in, per_group, kh, kw = weight.shape
+    per_in = c // groups
+    out = np.zeros((n, per_group * groups, *out_size), dtype=np.float64)
+    for ci in range(c_in):
+        g = ci // per_in
+        for i in range(kh):
+            for j in range(kw):
+                for r in range(h):
+                    row = r * stride[0] - pads_before[0] + i * dilation[0]
+                    if not 0 <= row < out_size[0]:
+                        continue
+                    for q in range(w):
+                        col = q * stride[1] - pads_before[1] + j * dilation[1]
+                        if 0 <= col < out_size[1]:
+                            out[:, g * per_group:(g + 1) * per_group, row, col] += (
+                                x[:, ci, r, q, None] * weight[ci, :, i, j][None, :])
+    if bias is not None:
+        out += np.asarray(bias).reshape(1, -1, 1, 1)
+    return out.astype(x.dtype)
+
+
 def _windows(geom):
     """Every output position with the real input positions of its window: ``(oh, ow, rows, cols)``."""
     (h, w), (ho, wo) = geom.in_size, geom.out_size

@@ -26,9 +26,9 @@ from lasandbox.utils.validation import check_choice, check_real
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "gelu", "leaky_relu", "silu",
     "softplus", "embedding", "layer_norm", "one_hot", "cross_entropy", "label_smooth", "mse_loss",
-    "softmax_with_cross_entropy", "conv1d", "conv2d", "batch_norm", "dropout2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d",
-    "max_pool2d",
+    "softmax_with_cross_entropy", "conv1d", "conv2d", "conv1d_transpose", "conv2d_transpose", "batch_norm",
+    "dropout2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d",
 ]
 
 
@@ -164,6 +164,7 @@ def dropout(x, p=0.5, axis=None, training=True, mode="upscale_in_train", name=No
 
 # Convolution, pooling and batch norm live in their own modules; re-exported here under Paddle's names.
 from lasandbox.nn.functional_conv import conv1d, conv2d  # noqa: E402, F401
+from lasandbox.nn.functional_conv_transpose import conv1d_transpose, conv2d_transpose  # noqa: E402, F401
 from lasandbox.nn.functional_norm import batch_norm, dropout2d  # noqa: E402, F401
 from lasandbox.nn.functional_pool import (  # noqa: E402, F401
     adaptive_avg_pool1d,
@@ -177,7 +178,7 @@ from lasandbox.nn.functional_pool import (  # noqa: E402, F401
 )
 
 _NOT_IMPLEMENTED = frozenset({
-    "conv1d_transpose", "conv2d_transpose", "conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d",
+    "conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "dropout3d", "alpha_dropout", "max_unpool1d", "max_unpool2d",
     "max_unpool3d", "lp_pool1d", "lp_pool2d", "instance_norm", "group_norm", "local_response_norm", "interpolate",
     "upsample", "pixel_shuffle", "unfold", "fold", "pad",
