@@ -73,7 +73,7 @@ def _run_case(case, arrays):
         if case["preset_stats"]:
             layer._mean.set_value(arrays[f"{key}/before/_mean"])
             layer._variance.set_value(arrays[f"{key}/before/_variance"])
-        result = layer(x)
+        result = layer(x, **case.get("forward_kwargs", {}))
         after = {"_mean": layer._mean, "_variance": layer._variance} if case["preset_stats"] else {}
     else:
         extra = {}
@@ -130,6 +130,41 @@ def test_default_initialisation_matches_paddle(name, recorded):
     assert abs(paddle_std - expected) / expected < 0.03
     assert abs(weight.std() - paddle_std) / paddle_std < 0.04
     assert abs(weight.mean()) < 4 * expected / np.sqrt(weight.size)
+
+
+@pytest.mark.parametrize("name", sorted(META["transpose_init_layers"]))
+def test_transposed_default_initialisation_matches_paddle(name, recorded):
+    """Paddle gives the transposed layers no initializer of their own: Xavier-uniform over [C, Co/groups, *k]."""
+    arrays, meta = recorded
+    cls, args, kwargs = meta["transpose_init_layers"][name]
+    paddle.seed(0)
+    weight = getattr(nn, cls)(*args, **kwargs).weight.numpy()
+    key = f"init_transpose/{name}"
+    assert list(weight.shape) == arrays[f"{key}/shape"].tolist()
+    paddle_std, paddle_max = float(arrays[f"{key}/std"]), float(arrays[f"{key}/max"])
+    # Samples of 9,216-18,432 uniform values: their std agrees within ~1% (3 sigma ~2%), their max within 0.1%.
+    assert abs(weight.std() - paddle_std) / paddle_std < 0.03
+    assert abs(np.abs(weight).max() - paddle_max) / paddle_max < 2e-3
+    assert abs(weight.mean()) < 4 * paddle_std / np.sqrt(weight.size)
+
+
+@pytest.mark.parametrize("name", sorted(META["transpose_calls"]))
+def test_conv2d_transpose_accepts_and_refuses_what_paddle_does(name, recorded):
+    """Output shapes where Paddle computes, a ValueError where it raised; an output size below 1 (Paddle
+    returns a shape with 0 or negative sizes) is refused here."""
+    arrays, meta = recorded
+    kwargs = meta["transpose_calls"][name]
+    x, w = Tensor(np.ones((1, 2, 4, 4), np.float32)), Tensor(np.ones((2, 3, 3, 3), np.float32))
+    if f"calls/{name}/error" in arrays:
+        with pytest.raises(ValueError):
+            F.conv2d_transpose(x, w, **kwargs)
+        return
+    shape = arrays[f"calls/{name}/shape"].tolist()
+    if min(shape) < 1:
+        with pytest.raises(ValueError, match="the output would have spatial size"):
+            F.conv2d_transpose(x, w, **kwargs)
+    else:
+        assert F.conv2d_transpose(x, w, **kwargs).shape == shape
 
 
 @pytest.mark.parametrize("name", sorted(META["repr_layers"]))

@@ -8,14 +8,17 @@ fixture and never imports Paddle)::
 What it records (the format is in ``tests/fixtures/README.md``):
 
 * ``ops/<case>/...``: one layer or functional call per case (the case tables
-  ``CASES``, ``EDGE_CASES`` and ``EXTRA_CASES`` below; their spec is stored in ``meta`` so the
+  ``CASES``, ``EDGE_CASES``, ``EXTRA_CASES`` and ``TRANSPOSE_CASES`` below; their spec is stored in ``meta`` so the
   test replays exactly it):
   the input, the parameters and preset running statistics, the output, the
   gradients of ``sum(out * grad_out)`` with respect to the input and every
   parameter, and the running statistics after the call;
 * ``repr/<layer>``: Paddle's ``repr()`` of a few layers (table ``REPR_LAYERS``);
 * ``init/<layer>``: the standard deviation of Paddle's default weight
-  initialisation on large layers;
+  initialisation on large layers (``init_transpose/<layer>``: std and max for
+  the transposed layers);
+* ``calls/<call>``: the output shape of a ``conv2d_transpose`` call, or the
+  ValueError Paddle raised (table ``TRANSPOSE_CALLS``);
 * ``names/<model>``: Paddle's ``state_dict()`` keys and
   ``named_parameters()`` names of a small model;
 * ``train/<model>/...``: a small CNN (a plain 2-D CNN, a one-block ResNet,
@@ -220,6 +223,77 @@ EXTRA_CASES = [
     functional("F_adaptive_max_pool1d", "adaptive_max_pool1d", {}, {"output_size": 6}, shape=(2, 3, 9)),
 ]
 
+# Transposed convolutions, added later with a generator of their own (TRANSPOSE_SEED) drawn after the extra
+# cases, so every array recorded before stays as it was. ``forward_kwargs``: arguments of the layer's call.
+TRANSPOSE_SEED = 2027
+XT = (2, 3, 4, 5)  # the transposed cases' inputs are small: their outputs are up to stride^2 times larger
+XT_NHWC = (2, 4, 5, 3)
+TRANSPOSE_CASES = [
+    layer("conv2d_transpose_basic", "Conv2DTranspose", [3, 4, 3], shape=XT),
+    layer("conv2d_transpose_stride2_output_padding", "Conv2DTranspose", [3, 4, 3],
+          {"stride": 2, "padding": 1, "output_padding": 1}, shape=XT),
+    layer("conv2d_transpose_pad_four_rect", "Conv2DTranspose", [3, 4, [2, 3]],
+          {"stride": [2, 3], "padding": [1, 0, 2, 1], "output_padding": [1, 2]}, shape=XT),
+    layer("conv2d_transpose_pad_pairs", "Conv2DTranspose", [3, 4, 3],
+          {"stride": 2, "padding": [[0, 0], [0, 0], [1, 0], [0, 2]]}, shape=XT),
+    layer("conv2d_transpose_dilation", "Conv2DTranspose", [3, 4, 3],
+          {"stride": 2, "dilation": [2, 1], "padding": [2, 1]}, shape=XT),
+    layer("conv2d_transpose_stride1_dilation", "Conv2DTranspose", [3, 4, 3], {"padding": 2, "dilation": 2},
+          shape=XT),
+    layer("conv2d_transpose_groups", "Conv2DTranspose", [4, 6, 3], {"stride": 2, "padding": 1, "groups": 2},
+          shape=(2, 4, 4, 5)),
+    layer("conv2d_transpose_depthwise", "Conv2DTranspose", [4, 4, 3], {"stride": 2, "groups": 4},
+          shape=(2, 4, 4, 5)),
+    layer("conv2d_transpose_same_stride2", "Conv2DTranspose", [3, 4, 4], {"stride": 2, "padding": "same"},
+          shape=(2, 3, 5, 4)),
+    layer("conv2d_transpose_same_dilation", "Conv2DTranspose", [3, 4, 3], {"padding": "SAME", "dilation": 2},
+          shape=XT),
+    layer("conv2d_transpose_valid", "Conv2DTranspose", [3, 4, [2, 3]], {"stride": 2, "padding": "valid"},
+          shape=XT),
+    layer("conv2d_transpose_nhwc", "Conv2DTranspose", [3, 4, 3],
+          {"stride": 2, "padding": 1, "output_padding": 1, "data_format": "NHWC"}, shape=XT_NHWC),
+    layer("conv2d_transpose_no_bias", "Conv2DTranspose", [3, 4, 3], {"stride": 2, "bias_attr": False}, shape=XT),
+    dict(layer("conv2d_transpose_layer_output_size", "Conv2DTranspose", [3, 4, 3],
+               {"stride": 2, "padding": 1, "output_padding": 1}, shape=XT), forward_kwargs={"output_size": [8, 10]}),
+    functional("F_conv2d_transpose_output_size", "conv2d_transpose", {"weight": [3, 4, 3, 3], "bias": [4]},
+               {"stride": 3, "padding": 1, "output_size": [11, 14]}, shape=XT),
+    layer("conv1d_transpose_output_padding", "Conv1DTranspose", [3, 4, 3],
+          {"stride": 2, "padding": 1, "output_padding": 1}, shape=X1),
+    layer("conv1d_transpose_groups_dilation", "Conv1DTranspose", [4, 6, 3],
+          {"stride": 3, "padding": [1, 2], "groups": 2, "dilation": 2}, shape=(2, 4, 10)),
+    layer("conv1d_transpose_nlc_same", "Conv1DTranspose", [3, 4, 3],
+          {"stride": 2, "padding": "same", "data_format": "NLC"}, shape=NLC),
+    functional("F_conv1d_transpose_output_size", "conv1d_transpose", {"weight": [3, 4, 5], "bias": [4]},
+               {"stride": 2, "padding": 1, "output_size": 22}, shape=X1),
+]
+
+# conv2d_transpose calls on x [1, 2, 4, 4], weight [2, 3, 3, 3]: Paddle's output shape, or the error it raised.
+TRANSPOSE_CALLS = {
+    "stride2": {"stride": 2},
+    "output_padding_1_stride_2": {"stride": 2, "output_padding": 1},
+    "output_padding_2_stride_2": {"stride": 2, "output_padding": 2},
+    "output_padding_1_stride_1": {"output_padding": 1},
+    "output_padding_1_below_dilation_2": {"dilation": 2, "output_padding": 1},
+    "output_padding_2_below_dilation_3": {"stride": 2, "dilation": 3, "output_padding": 2},
+    "output_size_in_range": {"stride": 2, "output_size": [10, 9]},
+    "output_size_int": {"stride": 2, "output_size": 10},
+    "output_size_below": {"stride": 2, "output_size": [8, 9]},
+    "output_size_at_inferred_plus_stride": {"stride": 2, "output_size": [11, 10]},
+    "output_size_stride1_dilation2": {"dilation": 2, "output_size": [9, 8]},
+    "output_size_with_output_padding": {"stride": 2, "output_size": [10, 10], "output_padding": 1},
+    "same_output_size": {"stride": 2, "padding": "same", "output_size": [9, 9]},
+    "groups_3": {"groups": 3},
+    "padding_3_empty_output": {"padding": 3},
+    "padding_5_negative_output": {"padding": 5},
+}
+
+# Large transposed layers whose default weight initialisation (Xavier-uniform) is compared by std and max.
+TRANSPOSE_INIT_LAYERS = {
+    "conv2d_transpose_64_32_3": ("Conv2DTranspose", [64, 32, 3], {}),
+    "conv2d_transpose_32_64_3_groups4": ("Conv2DTranspose", [32, 64, 3], {"groups": 4}),
+    "conv1d_transpose_32_48_5": ("Conv1DTranspose", [32, 48, 5], {}),
+}
+
 # Layers whose repr() is recorded (Paddle prints stride, padding, dilation, groups only when not the default).
 REPR_LAYERS = {
     "conv2d_default": ("Conv2D", [3, 4, 3], {}),
@@ -232,6 +306,10 @@ REPR_LAYERS = {
     "adaptive_max_pool2d": ("AdaptiveMaxPool2D", [3], {"return_mask": True}),
     "max_pool2d": ("MaxPool2D", [3, 2, 1], {"ceil_mode": True}),
     "dropout2d": ("Dropout2D", [0.5], {"data_format": "NHWC"}),
+    "conv2d_transpose_default": ("Conv2DTranspose", [4, 6, 3], {}),
+    "conv2d_transpose_all": ("Conv2DTranspose", [4, 6, [3, 2]], {"stride": 2, "padding": [1, 0], "output_padding": 1,
+                                                                 "dilation": 2, "groups": 2, "data_format": "NHWC"}),
+    "conv1d_transpose": ("Conv1DTranspose", [4, 6, 3], {"stride": [2], "padding": "same", "output_padding": 1}),
 }
 
 # Large layers whose default weight initialisation is compared by its standard deviation.
@@ -347,7 +425,7 @@ def record_layer_case(case, rng, out):
         out[f"{key}/before/_mean"] = lay._mean.numpy().copy()
         out[f"{key}/before/_variance"] = lay._variance.numpy().copy()
     xt = tensor(x, trainable=True)
-    result = lay(xt)
+    result = lay(xt, **case.get("forward_kwargs", {}))
     y, mask = (result if isinstance(result, tuple) else (result, None))
     finish(key, x, xt, y, mask, [(n, p) for n, p in lay.named_parameters() if not p.stop_gradient], rng, out)
     if case["preset_stats"]:
@@ -405,6 +483,28 @@ def record_init(out):
         out[f"init/{name}/size"] = np.int64(weight.size)
 
 
+def record_transpose_init(out):
+    paddle.seed(TRANSPOSE_SEED)
+    for name, (cls, args, kwargs) in TRANSPOSE_INIT_LAYERS.items():
+        weight = getattr(nn, cls)(*args, **kwargs).weight.numpy()
+        out[f"init_transpose/{name}/shape"] = np.array(weight.shape, dtype=np.int64)
+        out[f"init_transpose/{name}/std"] = np.float64(weight.std())
+        out[f"init_transpose/{name}/max"] = np.float64(np.abs(weight).max())
+        out[f"init_transpose/{name}/mean"] = np.float64(weight.mean())
+
+
+def record_transpose_calls(out):
+    x = paddle.ones([1, 2, 4, 4])
+    w = paddle.ones([2, 3, 3, 3])
+    for name, kwargs in TRANSPOSE_CALLS.items():
+        try:
+            shape = F.conv2d_transpose(x, w, **kwargs).shape
+        except ValueError as error:
+            out[f"calls/{name}/error"] = np.array(str(error).strip().splitlines()[0][:300])
+        else:
+            out[f"calls/{name}/shape"] = np.array(list(shape), dtype=np.int64)
+
+
 def record_names(out):
     model = build("resnet")
     out["names/resnet/state_dict"] = np.array(list(model.state_dict().keys()))
@@ -458,19 +558,25 @@ def main():
     extra_rng = np.random.default_rng(EXTRA_SEED)
     for case in EXTRA_CASES:
         (record_layer_case if case["kind"] == "layer" else record_functional_case)(case, extra_rng, out)
+    transpose_rng = np.random.default_rng(TRANSPOSE_SEED)
+    for case in TRANSPOSE_CASES:
+        (record_layer_case if case["kind"] == "layer" else record_functional_case)(case, transpose_rng, out)
+    record_transpose_init(out)
+    record_transpose_calls(out)
     for name, (cls, layer_args, kwargs) in REPR_LAYERS.items():
         out[f"repr/{name}"] = np.array(repr(getattr(nn, cls)(*layer_args, **kwargs)))
     meta = {
         "paddle_version": paddle.__version__, "numpy_version": np.__version__, "python": platform.python_version(),
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cases": CASES + EDGE_CASES + EXTRA_CASES, "edge_seed": EDGE_SEED, "extra_seed": EXTRA_SEED,
-        "init_layers": INIT_LAYERS, "repr_layers": REPR_LAYERS,
+        "cases": CASES + EDGE_CASES + EXTRA_CASES + TRANSPOSE_CASES, "edge_seed": EDGE_SEED, "extra_seed": EXTRA_SEED,
+        "transpose_seed": TRANSPOSE_SEED, "transpose_calls": TRANSPOSE_CALLS,
+        "transpose_init_layers": TRANSPOSE_INIT_LAYERS, "init_layers": INIT_LAYERS, "repr_layers": REPR_LAYERS,
         "train_models": TRAIN_MODELS, "optimizer": OPTIMIZER,
         "lookahead": LOOKAHEAD, "train_steps": TRAIN_STEPS,
     }
     out["meta"] = np.array(json.dumps(meta))
     np.savez_compressed(args.out, **out)
-    n_cases = len(CASES) + len(EDGE_CASES) + len(EXTRA_CASES)
+    n_cases = len(CASES) + len(EDGE_CASES) + len(EXTRA_CASES) + len(TRANSPOSE_CASES)
     print(f"wrote {len(out)} arrays ({n_cases} op cases, {len(TRAIN_MODELS)} training runs) to {args.out}")
 
 
