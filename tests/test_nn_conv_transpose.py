@@ -201,3 +201,14 @@ def test_bad_layer_arguments_are_refused_at_construction():
         nn.Conv1DTranspose(4, 4, 3, data_format="NCHW")
     with pytest.raises(ValueError, match="padding"):
         nn.Conv2DTranspose(4, 4, 3, padding=[1, 2, 3])
+
+
+def test_layer_parameters_follow_the_default_dtype():
+    previous = paddle.get_default_dtype()
+    paddle.set_default_dtype("float64")
+    try:
+        layer = nn.Conv1DTranspose(2, 4, 3)
+    finally:
+        paddle.set_default_dtype(previous)
+    assert layer.weight.dtype == paddle.float64 and layer.bias.dtype == paddle.float64
+    assert nn.Conv2DTranspose(2, 4, 3).weight.dtype == paddle.float32

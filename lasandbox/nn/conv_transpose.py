@@ -33,7 +33,7 @@ class _ConvTransposeNd(Layer):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, output_padding, dilation, groups,
                  weight_attr, bias_attr, data_format):
-        super().__init__(dtype="float32")
+        super().__init__()  # parameters in the default dtype (set_default_dtype), as Paddle's
         ndim = self._ndim
         self._in_channels = check_int("in_channels", in_channels, low=1)
         self._out_channels = check_int("out_channels", out_channels, low=1)
