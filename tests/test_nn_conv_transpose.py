@@ -35,7 +35,7 @@ GEOMETRIES = [
 ]
 
 
-def _reference_args(x_shape, w_shape, kwargs, out_hw):
+def _reference_args(w_shape, kwargs):
     """Stride, dilation and padding-before of a GEOMETRIES case, from its arguments (explicit ones only)."""
     stride = kwargs.get("stride", 1)
     stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
@@ -66,7 +66,7 @@ def test_conv2d_transpose_matches_the_scatter_definition(spec, dtype, monkeypatc
     b = rng.standard_normal(w_shape[1] * groups).astype(dtype)
     out = F.conv2d_transpose(Tensor(x), Tensor(w), Tensor(b), **kwargs).numpy()
     assert out.shape == (x_shape[0], w_shape[1] * groups, *out_hw) and out.dtype == dtype
-    stride, dilation, before = _reference_args(x_shape, w_shape, kwargs, out_hw)
+    stride, dilation, before = _reference_args(w_shape, kwargs)
     expected = conv_reference.conv_transpose_forward(x.astype(np.float64), w.astype(np.float64), b, stride, dilation,
                                                      before, out_hw, groups)
     tol = 1e-12 if dtype == np.float64 else 1e-5
