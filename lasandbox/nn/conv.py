@@ -31,6 +31,26 @@ def _check_device(device):
         raise NotImplementedError(f"device={device!r}: lasandbox's layers live on the CPU (device=None or 'cpu')")
 
 
+def init_conv_geometry(layer, in_channels, out_channels, kernel_size, stride, dilation, groups, data_format,
+                       weight_attr):
+    """What every conv layer (ordinary or transposed, ``layer._ndim`` spatial dims) checks and keeps first:
+    channels and groups, kernel size, stride, dilation, data format; ``weight_attr=False`` is refused."""
+    ndim = layer._ndim
+    layer._in_channels = check_int("in_channels", in_channels, low=1)
+    layer._out_channels = check_int("out_channels", out_channels, low=1)
+    layer._groups = check_int("groups", groups, low=1)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"groups={groups} must divide in_channels ({in_channels}) and out_channels ({out_channels})")
+    layer._kernel_size = conv_args.int_tuple("kernel_size", kernel_size, ndim)
+    layer._stride = conv_args.int_tuple("stride", stride, ndim)
+    layer._dilation = conv_args.int_tuple("dilation", dilation, ndim)
+    layer._data_format = data_format
+    layer._channel_last = conv_args.check_data_format(data_format, ndim)
+    if weight_attr is False:  # Paddle asserts the same: a convolution without a filter is no layer
+        raise ValueError("weight_attr=False: a convolution needs its weight (Paddle refuses it too); "
+                         "freeze it with ParamAttr(trainable=False) instead")
+
+
 class _ConvNd(Layer):
     """Shared by Conv1D and Conv2D (``ndim`` spatial dims)."""
 
@@ -42,24 +62,12 @@ class _ConvNd(Layer):
                  data_format="NCHW"):
         super().__init__(dtype=dtype or "float32")
         ndim = self._ndim
-        self._in_channels = check_int("in_channels", in_channels, low=1)
-        self._out_channels = check_int("out_channels", out_channels, low=1)
-        self._groups = check_int("groups", groups, low=1)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"groups={groups} must divide in_channels ({in_channels}) and "
-                             f"out_channels ({out_channels})")
-        self._kernel_size = conv_args.int_tuple("kernel_size", kernel_size, ndim)
-        self._stride = conv_args.int_tuple("stride", stride, ndim)
-        self._dilation = conv_args.int_tuple("dilation", dilation, ndim)
-        self._data_format = data_format
-        self._channel_last = conv_args.check_data_format(data_format, ndim)
+        init_conv_geometry(self, in_channels, out_channels, kernel_size, stride, dilation, groups, data_format,
+                           weight_attr)
         self._padding_mode = check_choice("padding_mode", padding_mode, tuple(F.PADDING_MODES))
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be a bool, got {bias!r}")
         _check_device(device)
-        if weight_attr is False:  # Paddle asserts the same: a convolution without a filter is no layer
-            raise ValueError("weight_attr=False: a convolution needs its weight (Paddle refuses it too); "
-                             "freeze it with ParamAttr(trainable=False) instead")
         if padding_mode != "zeros":
             if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)):
                 raise ValueError(f"padding_mode={padding_mode!r} needs an int padding (Paddle's rule), "
@@ -83,19 +91,23 @@ class _ConvNd(Layer):
                          self._data_format, self._ndim)
 
     def extra_repr(self):
-        # Paddle's format: stride, padding, padding_mode, dilation and groups only when not the default.
-        text = f"{self._in_channels}, {self._out_channels}, kernel_size={list(self._kernel_size)}"
-        if self._stride != (1,) * self._ndim:
-            text += f", stride={list(self._stride)}"
-        if not (isinstance(self._padding, (int, np.integer)) and self._padding == 0):
-            text += f", padding={self._padding}"
-        if self._padding_mode != "zeros":
-            text += f", padding_mode={self._padding_mode}"
-        if self._dilation != (1,) * self._ndim:
-            text += f", dilation={list(self._dilation)}"
-        if self._groups != 1:
-            text += f", groups={self._groups}"
-        return text + f", data_format={self._data_format}"
+        return conv_extra_repr(self, [f"padding_mode={self._padding_mode}"] if self._padding_mode != "zeros" else [])
+
+
+def conv_extra_repr(layer, after_padding=()):
+    """Paddle's repr of a conv layer: stride, padding, ``after_padding`` (e.g. ``padding_mode=...``),
+    dilation and groups only where they are not the default."""
+    text = f"{layer._in_channels}, {layer._out_channels}, kernel_size={list(layer._kernel_size)}"
+    if layer._stride != (1,) * layer._ndim:
+        text += f", stride={list(layer._stride)}"
+    if not (isinstance(layer._padding, (int, np.integer)) and layer._padding == 0):
+        text += f", padding={layer._padding}"
+    text += "".join(f", {item}" for item in after_padding)
+    if layer._dilation != (1,) * layer._ndim:
+        text += f", dilation={list(layer._dilation)}"
+    if layer._groups != 1:
+        text += f", groups={layer._groups}"
+    return text + f", data_format={layer._data_format}"
 
 
 class Conv1D(_ConvNd):

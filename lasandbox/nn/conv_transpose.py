@@ -21,8 +21,8 @@ import numpy as np
 
 from lasandbox.nn import conv_args
 from lasandbox.nn import functional_conv_transpose as F
+from lasandbox.nn.conv import conv_extra_repr, init_conv_geometry
 from lasandbox.nn.layer import Layer
-from lasandbox.utils.validation import check_int
 
 
 class _ConvTransposeNd(Layer):
@@ -35,20 +35,8 @@ class _ConvTransposeNd(Layer):
                  weight_attr, bias_attr, data_format):
         super().__init__()  # parameters in the default dtype (set_default_dtype), as Paddle's
         ndim = self._ndim
-        self._in_channels = check_int("in_channels", in_channels, low=1)
-        self._out_channels = check_int("out_channels", out_channels, low=1)
-        self._groups = check_int("groups", groups, low=1)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"groups={groups} must divide in_channels ({in_channels}) and "
-                             f"out_channels ({out_channels})")
-        self._kernel_size = conv_args.int_tuple("kernel_size", kernel_size, ndim)
-        self._stride = conv_args.int_tuple("stride", stride, ndim)
-        self._dilation = conv_args.int_tuple("dilation", dilation, ndim)
-        self._data_format = data_format
-        self._channel_last = conv_args.check_data_format(data_format, ndim)
-        if weight_attr is False:  # Paddle asserts the same: a convolution without a filter is no layer
-            raise ValueError("weight_attr=False: a convolution needs its weight (Paddle refuses it too); "
-                             "freeze it with ParamAttr(trainable=False) instead")
+        init_conv_geometry(self, in_channels, out_channels, kernel_size, stride, dilation, groups, data_format,
+                           weight_attr)
         conv_args.parse_padding(padding, ndim, self._channel_last)
         self._padding = padding
         F._check_output_padding(self._op, output_padding, self._stride, ndim)
@@ -62,19 +50,8 @@ class _ConvTransposeNd(Layer):
                                    self._dilation, self._groups, output_size, self._data_format, self._ndim)
 
     def extra_repr(self):
-        # Paddle's format: stride, padding, output_padding, dilation and groups only when not the default.
-        text = f"{self._in_channels}, {self._out_channels}, kernel_size={list(self._kernel_size)}"
-        if self._stride != (1,) * self._ndim:
-            text += f", stride={list(self._stride)}"
-        if not (isinstance(self._padding, (int, np.integer)) and self._padding == 0):
-            text += f", padding={self._padding}"
-        if not (isinstance(self.output_padding, (int, np.integer)) and self.output_padding == 0):
-            text += f", output_padding={self.output_padding}"
-        if self._dilation != (1,) * self._ndim:
-            text += f", dilation={list(self._dilation)}"
-        if self._groups != 1:
-            text += f", groups={self._groups}"
-        return text + f", data_format={self._data_format}"
+        default = isinstance(self.output_padding, (int, np.integer)) and self.output_padding == 0
+        return conv_extra_repr(self, [] if default else [f"output_padding={self.output_padding}"])
 
 
 class Conv1DTranspose(_ConvTransposeNd):

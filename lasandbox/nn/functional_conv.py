@@ -37,19 +37,26 @@ def _to_channel_last(x, ndim):
     return ops_shape.transpose(x, [0, *range(2, ndim + 2), 1])
 
 
-def _check_conv_args(op, x, weight, bias, stride, padding, dilation, groups, data_format, ndim):
-    """Everything checked, nothing computed: returns ``(geometry, channel_last)``."""
+def check_conv_operands(op, x, weight, groups, data_format, ndim, weight_layout):
+    """The checks every convolution (ordinary or transposed) makes first: the data format, ``x`` and
+    ``weight`` Tensors of the right ranks and one dtype (``weight_layout`` names its leading dims in the
+    message), ``groups`` an int >= 1. Returns ``(channel_last, groups, input channels)``."""
     channel_last = conv_args.check_data_format(data_format, ndim)
     _check_tensor("x", x, op)
     _check_tensor("weight", weight, op)
     conv_args.check_input_rank(op, x.shape, ndim, data_format)
     if weight.ndim != ndim + 2:
-        raise ValueError(f"{op}: weight must be {ndim + 2}-D [out_channels, in_channels/groups, *kernel], "
-                         f"got shape {weight.shape}")
+        raise ValueError(f"{op}: weight must be {ndim + 2}-D [{weight_layout}, *kernel], got shape {weight.shape}")
     if weight.dtype != x.dtype:
         raise TypeError(f"{op}: x and weight must have one dtype, got {x.dtype} and {weight.dtype}")
     groups = check_int("groups", groups, low=1)
-    channels = x.shape[-1] if channel_last else x.shape[1]
+    return channel_last, groups, x.shape[-1] if channel_last else x.shape[1]
+
+
+def _check_conv_args(op, x, weight, bias, stride, padding, dilation, groups, data_format, ndim):
+    """Everything checked, nothing computed: returns ``(geometry, channel_last)``."""
+    channel_last, groups, channels = check_conv_operands(op, x, weight, groups, data_format, ndim,
+                                                         "out_channels, in_channels/groups")
     c_out = weight.shape[0]
     if channels % groups or c_out % groups:
         raise ValueError(f"{op}: groups={groups} must divide the input channels ({channels}) and the output "
@@ -71,14 +78,16 @@ def _check_conv_args(op, x, weight, bias, stride, padding, dilation, groups, dat
     return geom, channel_last, groups
 
 
+def as_images(ndim, *arrays):
+    """1-D arrays (``[N, C, L]`` data, ``[Co, Ci, k]`` weights) as height-1 images; 2-D ones as they are."""
+    return arrays if ndim == 2 else tuple(a.reshape(a.shape[0], a.shape[1], 1, a.shape[2]) for a in arrays)
+
+
 def _conv(x, weight, bias, geom, groups, ndim):
     """The op on channel-first Tensors (1-D ones seen as height-1 images)."""
     from lasandbox.nn import conv_compute  # numba loads on the first convolution, not at import
 
-    xv, wv = x._value, weight._value
-    if ndim == 1:
-        xv = xv.reshape(xv.shape[0], xv.shape[1], 1, xv.shape[2])
-        wv = wv.reshape(wv.shape[0], wv.shape[1], 1, wv.shape[2])
+    xv, wv = as_images(ndim, x._value, weight._value)
     bv = None if bias is None else bias._value
     out4 = conv_compute.conv_forward(xv, wv, bv, geom, groups)
     x_shape, w_shape = x._value.shape, weight._value.shape

@@ -27,8 +27,13 @@ from __future__ import annotations
 
 from lasandbox.autograd.function import make_result
 from lasandbox.nn import conv_args
-from lasandbox.nn.functional_conv import _check_tensor, _to_channel_first, _to_channel_last
-from lasandbox.utils.validation import check_int
+from lasandbox.nn.functional_conv import (
+    _check_tensor,
+    _to_channel_first,
+    _to_channel_last,
+    as_images,
+    check_conv_operands,
+)
 
 
 def _check_output_padding(op, output_padding, stride, ndim):
@@ -64,17 +69,8 @@ def _check_conv_transpose_args(op, x, weight, bias, stride, padding, output_padd
 
     The geometry is that of the ordinary convolution from the output back to ``x``.
     """
-    channel_last = conv_args.check_data_format(data_format, ndim)
-    _check_tensor("x", x, op)
-    _check_tensor("weight", weight, op)
-    conv_args.check_input_rank(op, x.shape, ndim, data_format)
-    if weight.ndim != ndim + 2:
-        raise ValueError(f"{op}: weight must be {ndim + 2}-D [in_channels, out_channels/groups, *kernel], "
-                         f"got shape {weight.shape}")
-    if weight.dtype != x.dtype:
-        raise TypeError(f"{op}: x and weight must have one dtype, got {x.dtype} and {weight.dtype}")
-    groups = check_int("groups", groups, low=1)
-    channels = x.shape[-1] if channel_last else x.shape[1]
+    channel_last, groups, channels = check_conv_operands(op, x, weight, groups, data_format, ndim,
+                                                         "in_channels, out_channels/groups")
     if channels % groups:
         raise ValueError(f"{op}: groups={groups} must divide the input channels ({channels}); x shape {x.shape}")
     if weight.shape[0] != channels:
@@ -116,10 +112,7 @@ def _conv_transpose(x, weight, bias, geom, groups, ndim):
     """The op on channel-first Tensors (1-D ones seen as height-1 images)."""
     from lasandbox.nn import conv_compute  # numba loads on the first convolution, not at import
 
-    xv, wv = x._value, weight._value
-    if ndim == 1:
-        xv = xv.reshape(xv.shape[0], xv.shape[1], 1, xv.shape[2])
-        wv = wv.reshape(wv.shape[0], wv.shape[1], 1, wv.shape[2])
+    xv, wv = as_images(ndim, x._value, weight._value)
     out_shape = (xv.shape[0], wv.shape[1] * groups, *geom.in_size)
     out4, _, _ = conv_compute.conv_backward(xv, None, wv, geom, groups, need_x=True, need_weight=False,
                                             x_shape=out_shape)
