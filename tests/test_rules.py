@@ -375,3 +375,15 @@ def test_editing_a_rule_takes_effect_in_the_next_run(tmp_path):
     assert result() == 0.0  # 1 - 0.5*(1 + 1): the edited rule, not the cached one
     cached = list((tmp_path / "numba-cache" / "lasandbox-kernels").glob("sgd__plain__cpu__*.py"))
     assert len(cached) == 2  # one generated module per version of the rule
+
+
+def test_every_rule_after_the_papers_is_named_in_at_most_three_package_files():
+    """The rules issue's count (its module, the registry line, one Paddle-facing class), as
+    ``tools/rule_mentions.py --check`` takes it: a docstring naming Adagrad in kernels/api.py had made it 4."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "rule_mentions.py"
+    result = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

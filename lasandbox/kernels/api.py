@@ -158,8 +158,8 @@ _START_ONLY = {}  # rule -> names of its hyperparameters that only give a state 
 
 def start_only_hypers(rule: Rule) -> frozenset:
     """The hyperparameters that only say where a state array starts (``State(init=<name>)``) and that the
-    step's ``constants`` never read, e.g. Adagrad's ``initial_accumulator_value``: the optimizer fills the
-    state with them once, a kernel call updates the state array it is given."""
+    step's ``constants`` never read (an initial accumulator value): the optimizer fills the state with
+    them once, a kernel call updates the state array it is given."""
     if rule not in _START_ONLY:
         named = {s.init for s in rule.state if isinstance(s.init, str)} & set(rule.defaults())
         if named:  # the defaults of the named ones stand in for values; a required one has no default to use
