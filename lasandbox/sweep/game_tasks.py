@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lasandbox.backends import HOST_BACKENDS
 from lasandbox.sweep.grid import Param
-from lasandbox.sweep.tasks import SweepTask, finite_or_none, register_task
+from lasandbox.sweep.tasks import SweepTask, baseline_defaults, finite_or_none, register_task
 
 K_DEFAULT = 5
 
@@ -23,15 +23,6 @@ BILINEAR_PARAMS = (
     Param("iterations", "int", 200, "joint iterations", low=1),
     Param("backend", "choice", "cpu", "kernel backend", choices=HOST_BACKENDS),
 )
-
-
-def _normalize(config):
-    """Without Lookahead-minmax (alpha=none) k and separate take their defaults: one GDA config, not several."""
-    if config["alpha"] is None:
-        config["k"] = K_DEFAULT
-        if "separate" in config:
-            config["separate"] = False
-    return config
 
 
 def _run_bilinear(config, seed):
@@ -99,6 +90,7 @@ def _run_gan(config, seed):
 
 
 register_task(SweepTask("bilinear-game", "GDA or Lookahead-minmax on min_x max_y s x y (SGD players), exact rates",
-                        BILINEAR_PARAMS, _run_bilinear, normalize=_normalize))
+                        BILINEAR_PARAMS, _run_bilinear,
+                        normalize=baseline_defaults(BILINEAR_PARAMS, ("k", "separate"))))
 register_task(SweepTask("gan-8gaussians", "a small GAN on a ring of 8 Gaussians, base optimizer or Lookahead-minmax",
-                        GAN_PARAMS, _run_gan, normalize=_normalize))
+                        GAN_PARAMS, _run_gan, normalize=baseline_defaults(GAN_PARAMS, ("k",))))

@@ -225,8 +225,27 @@ def _mlp_params(hidden, batch_size):
         Param("batch_size", "int", batch_size, "mini-batch size", low=1),
         Param("hidden", "int", None, f"width: the MLP's hidden layer, or the CNN's channels; none = the model's "
               f"default (mlp {hidden}; cnn: 16 on digits, 32 on mnist1d)", low=1, optional=True),
-        Param("backend", "choice", "auto", "kernel backend of the optimizer", choices=("auto", "numpy", "cpu")),
+        Param("backend", "choice", "auto", "kernel backend of the optimizer", choices=("auto", *HOST_BACKENDS)),
     )
+
+
+def baseline_defaults(params, names):
+    """A task's ``normalize`` for parameters that only matter with Lookahead: where ``alpha=none`` each of
+    ``names`` takes its declared default, so a grid crossing ``alpha=none`` with them runs the baseline once."""
+    defaults = {param.name: param.default for param in params if param.name in names}
+    missing = set(names) - set(defaults)
+    if missing:
+        raise ValueError(f"baseline_defaults: no parameter {sorted(missing)} among the task's")
+
+    def normalize(config):
+        if config["alpha"] is None:
+            config.update(defaults)
+        return config
+
+    return normalize
+
+
+_lookahead_off_defaults = baseline_defaults(LOOKAHEAD_PARAMS, [param.name for param in LOOKAHEAD_PARAMS])
 
 
 def _normalize_mlp_config(config):
@@ -234,8 +253,7 @@ def _normalize_mlp_config(config):
     every LookAhead knob, so a grid crossing alpha=none with k (or any of them) runs the baseline once;
     without an outer level its k; with inner_state=keep the buffers it would act on."""
     defaults = {param.name: param.default for param in LOOKAHEAD_PARAMS}
-    if config["alpha"] is None:
-        config.update(defaults)
+    config = _lookahead_off_defaults(config)
     if config["nested_alpha"] is None:
         config["nested_k"] = defaults["nested_k"]
     if config["inner_state"] == "keep":
@@ -342,25 +360,17 @@ def _mlp_task(dataset, hidden, batch_size, description):
 
 # ------------------------------------------------------------------------------------------------ NQM task
 
-NQM_K_DEFAULT = 5
 NQM_PARAMS = (
     Param("lr", "float", 0.5, "SGD learning rate (stable for lr < 2; the largest curvature is 1)", low=0.0,
           low_open=True),
     Param("alpha", "float", 0.5, "Lookahead slow-weight step size; none = plain SGD", low=0.0, high=1.0,
           low_open=True, optional=True),
-    Param("k", "int", NQM_K_DEFAULT, "Lookahead inner steps per sync", low=1),
+    Param("k", "int", 5, "Lookahead inner steps per sync", low=1),
     Param("steps", "int", 500, "SGD steps", low=1),
     Param("chains", "int", 256, "Monte-Carlo chains", low=2),
     Param("dim", "int", 100, "coordinates of the quadratic (a_i = 1/i)", low=1),
     Param("backend", "choice", "cpu", "kernel backend", choices=HOST_BACKENDS),
 )
-
-
-def _normalize_nqm_config(config):
-    """Plain SGD (alpha=none) has no k: the default, so a grid crossing alpha=none with k runs SGD once."""
-    if config["alpha"] is None:
-        config["k"] = NQM_K_DEFAULT
-    return config
 
 
 def _run_nqm(config, seed):
@@ -421,6 +431,6 @@ register_task(_mlp_task("digits", 32, 32, "MLP 64-hidden-10 (model=cnn: small Re
 register_task(_mlp_task("mnist1d", 64, 64, "MLP 40-hidden-10 (model=cnn: 1-D CNN) on MNIST-1D (4,000 training "
                         "samples, generated offline and cached)"))
 register_task(SweepTask("nqm", "SGD or Lookahead(SGD) on the noisy quadratic model, Monte Carlo", NQM_PARAMS,
-                        _run_nqm, normalize=_normalize_nqm_config))
+                        _run_nqm, normalize=baseline_defaults(NQM_PARAMS, ("k",))))
 register_task(SweepTask("debug", "no training: sleeps, fails or kills its worker on request (tests, overhead)",
                         DEBUG_PARAMS, _run_debug))
