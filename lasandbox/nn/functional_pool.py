@@ -270,12 +270,17 @@ def _adaptive_max(x, out_size, ndim, return_mask):
     return result
 
 
+def _checked_adaptive_max(x, output_size, return_mask, ndim):
+    op = f"adaptive_max_pool{ndim}d"
+    _check_tensor("x", x, op)
+    conv_args.check_input_rank(op, x.shape, ndim, "NCL" if ndim == 1 else "NCHW")
+    out_size = _adaptive_size(op, output_size, tuple(x.shape[2:]))
+    return _adaptive_max(x, out_size, ndim, _check_bool(op, "return_mask", return_mask))
+
+
 def adaptive_max_pool1d(x, output_size, return_mask=False, name=None):
     """Max of ``x`` ``[N, C, L]`` over ``output_size`` bins; ``return_mask`` also gives each maximum's index."""
-    _check_tensor("x", x, "adaptive_max_pool1d")
-    conv_args.check_input_rank("adaptive_max_pool1d", x.shape, 1, "NCL")
-    out_size = _adaptive_size("adaptive_max_pool1d", output_size, tuple(x.shape[2:]))
-    return _adaptive_max(x, out_size, 1, _check_bool("adaptive_max_pool1d", "return_mask", return_mask))
+    return _checked_adaptive_max(x, output_size, return_mask, 1)
 
 
 def adaptive_max_pool2d(x, output_size, return_mask=False, name=None):
@@ -283,7 +288,4 @@ def adaptive_max_pool2d(x, output_size, return_mask=False, name=None):
 
     Channel-first only, as Paddle's (it has no ``data_format`` here); the mask is ``h*W + w``.
     """
-    _check_tensor("x", x, "adaptive_max_pool2d")
-    conv_args.check_input_rank("adaptive_max_pool2d", x.shape, 2, "NCHW")
-    out_size = _adaptive_size("adaptive_max_pool2d", output_size, tuple(x.shape[2:]))
-    return _adaptive_max(x, out_size, 2, _check_bool("adaptive_max_pool2d", "return_mask", return_mask))
+    return _checked_adaptive_max(x, output_size, return_mask, 2)

@@ -121,33 +121,32 @@ class AdaptiveAvgPool2D(Layer):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool1D(Layer):
+class _AdaptiveMaxPool(Layer):
+    """Shared by AdaptiveMaxPool1D and AdaptiveMaxPool2D (``_ndim`` spatial dims, channel-first only)."""
+
+    _ndim = 2
+
+    def __init__(self, output_size, return_mask=False, name=None):
+        super().__init__()
+        op = type(self).__name__
+        F._adaptive_size(op, output_size, (1,) * self._ndim)
+        self.output_size, self.return_mask = output_size, F._check_bool(op, "return_mask", return_mask)
+
+    def forward(self, x):
+        pool = F.adaptive_max_pool1d if self._ndim == 1 else F.adaptive_max_pool2d
+        return pool(x, self.output_size, self.return_mask)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, return_mask={self.return_mask}"
+
+
+class AdaptiveMaxPool1D(_AdaptiveMaxPool):
     """Max of ``[N, C, L]`` over ``output_size`` bins; ``return_mask`` also returns each maximum's index."""
 
-    def __init__(self, output_size, return_mask=False, name=None):
-        super().__init__()
-        F._adaptive_size("AdaptiveMaxPool1D", output_size, (1,))
-        self.output_size, self.return_mask = output_size, F._check_bool("AdaptiveMaxPool1D", "return_mask",
-                                                                        return_mask)
-
-    def forward(self, x):
-        return F.adaptive_max_pool1d(x, self.output_size, self.return_mask)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}, return_mask={self.return_mask}"
+    _ndim = 1
 
 
-class AdaptiveMaxPool2D(Layer):
+class AdaptiveMaxPool2D(_AdaptiveMaxPool):
     """Max of ``[N, C, H, W]`` over an ``output_size`` grid of bins (channel-first only, as in Paddle)."""
 
-    def __init__(self, output_size, return_mask=False, name=None):
-        super().__init__()
-        F._adaptive_size("AdaptiveMaxPool2D", output_size, (1, 1))
-        self.output_size, self.return_mask = output_size, F._check_bool("AdaptiveMaxPool2D", "return_mask",
-                                                                        return_mask)
-
-    def forward(self, x):
-        return F.adaptive_max_pool2d(x, self.output_size, self.return_mask)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}, return_mask={self.return_mask}"
+    _ndim = 2
