@@ -56,17 +56,13 @@ def _refuse(what):
 
 
 def _sequence_call(name, build):
+    """``build(items)`` for a list or tuple of items only (protocols 2 and 4 write ``OrderedDict()`` and then
+    SETITEMS; the others pass a list), never an iterator or another object the file made."""
     def call(items=()):
         if type(items) not in (list, tuple):
-            raise Refused(f"builtins.{name}() of a {type(items).__name__}")
+            raise Refused(f"{name}() of a {type(items).__name__}")
         return build(items)
     return call
-
-
-def _ordered_dict(items=()):
-    if type(items) not in (list, tuple):  # protocol 2 and 4 write OrderedDict() then SETITEMS
-        raise Refused(f"collections.OrderedDict() of a {type(items).__name__}")
-    return collections.OrderedDict(items)
 
 
 def _complex(real=0.0, imag=0.0):
@@ -101,10 +97,10 @@ def _latin1_bytes(text, encoding):
 
 _NUMPY_MODULES = ("numpy.core.multiarray", "numpy._core.multiarray")
 ALLOWED = {
-    ("collections", "OrderedDict"): _ordered_dict,
-    ("builtins", "tuple"): _sequence_call("tuple", tuple),
-    ("builtins", "set"): _sequence_call("set", set),
-    ("builtins", "frozenset"): _sequence_call("frozenset", frozenset),
+    ("collections", "OrderedDict"): _sequence_call("collections.OrderedDict", collections.OrderedDict),
+    ("builtins", "tuple"): _sequence_call("builtins.tuple", tuple),
+    ("builtins", "set"): _sequence_call("builtins.set", set),
+    ("builtins", "frozenset"): _sequence_call("builtins.frozenset", frozenset),
     ("builtins", "complex"): _complex,
     ("builtins", "bytearray"): _bytearray,
     ("builtins", "bytes"): _empty_bytes,
