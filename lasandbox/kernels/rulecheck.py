@@ -33,7 +33,7 @@ import textwrap
 import numpy as np
 
 from lasandbox.kernels import translate
-from lasandbox.kernels.declare import GRAD, PARAM, Pass, Rule, SegmentStep
+from lasandbox.kernels.declare import GRAD, PARAM, HyperValues, Pass, Rule, SegmentStep
 
 KINDS = ("real", "int", "flag")
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -201,8 +201,6 @@ def _dry_arrays(rule):
 
 
 def _constants(rule, hypers):
-    from lasandbox.kernels.declare import HyperValues
-
     try:
         values = rule.constants(HyperValues(hypers), 0.01, 1)
     except Exception as err:
