@@ -64,8 +64,8 @@ def evaluate(model, x, y, batch_size=4096):
         for start in range(0, len(x), batch_size):
             logits = model(Tensor(x[start : start + batch_size]))
             labels = y[start : start + batch_size]
-            total_loss += float(loss_fn(logits, Tensor(labels)).numpy())
-            correct += int((logits.numpy().argmax(axis=1) == labels).sum())
+            total_loss += float(loss_fn(logits, Tensor(labels))._value)
+            correct += int((logits._value.argmax(axis=1) == labels).sum())  # _value: no copy of the logits
     return total_loss / len(x), correct / len(x)
 
 
@@ -85,7 +85,7 @@ def train_step(model, optimizer, x, y):
     loss.backward()
     optimizer.step()
     optimizer.clear_grad()
-    return float(loss.numpy())
+    return float(loss._value)
 
 
 def train_epoch(model, optimizer, x, y, batch_size, rng, on_step=None):

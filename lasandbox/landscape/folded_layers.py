@@ -164,8 +164,8 @@ def _batch_norm_forward(layer, state):
             xv = np.concatenate([xv] * state.points)
         channel_last = layer._data_format in ("NHWC", "NLC") and xv.ndim > 2
         xc = np.moveaxis(xv, -1, 1) if channel_last else xv
-        inv_std = 1.0 / np.sqrt(layer._variance.numpy().astype(np.float64) + layer._epsilon)
-        mean = layer._mean.numpy().astype(np.float64)
+        inv_std = 1.0 / np.sqrt(layer._variance._value.astype(np.float64) + layer._epsilon)
+        mean = layer._mean._value.astype(np.float64)
         gamma, beta = state.get(layer, "weight"), state.get(layer, "bias")
         channels = xc.shape[1]
         gamma = np.ones((state.points, channels)) if gamma is None else gamma.astype(np.float64)
