@@ -89,3 +89,13 @@ def test_nested_and_full_pullback_runs_train_and_differ_from_one_level(tmp_path)
     losses = {(row["config"]["nested_alpha"], row["config"]["pullback_states"]): row["final_metrics"]["final_loss"]
               for row in load_results(store)}
     assert len(set(losses.values())) == 3 and all(0 < loss < 3 for loss in losses.values())
+
+
+def test_baseline_defaults_resets_the_lookahead_only_parameters_where_alpha_is_none():
+    from lasandbox.sweep.tasks import NQM_PARAMS, baseline_defaults
+
+    normalize = baseline_defaults(NQM_PARAMS, ("k",))
+    assert normalize({"alpha": None, "k": 10, "lr": 0.3}) == {"alpha": None, "k": 5, "lr": 0.3}
+    assert normalize({"alpha": 0.5, "k": 10, "lr": 0.3}) == {"alpha": 0.5, "k": 10, "lr": 0.3}
+    with pytest.raises(ValueError, match=r"no parameter \['kk'\]"):
+        baseline_defaults(NQM_PARAMS, ("kk",))

@@ -173,6 +173,22 @@ def finite_or_none(value):
     return value if math.isfinite(value) else None
 
 
+def baseline_defaults(params, names):
+    """A task's ``normalize`` for parameters that only matter with Lookahead: where ``alpha=none`` each of
+    ``names`` takes its declared default, so a grid crossing ``alpha=none`` with them runs the baseline once."""
+    defaults = {param.name: param.default for param in params if param.name in names}
+    missing = set(names) - set(defaults)
+    if missing:
+        raise ValueError(f"baseline_defaults: no parameter {sorted(missing)} among the task's")
+
+    def normalize(config):
+        if config["alpha"] is None:
+            config.update(defaults)
+        return config
+
+    return normalize
+
+
 # ----------------------------------------------------------------------------------------------- MLP tasks
 
 def _optimizer_names():
@@ -227,22 +243,6 @@ def _mlp_params(hidden, batch_size):
               f"default (mlp {hidden}; cnn: 16 on digits, 32 on mnist1d)", low=1, optional=True),
         Param("backend", "choice", "auto", "kernel backend of the optimizer", choices=("auto", *HOST_BACKENDS)),
     )
-
-
-def baseline_defaults(params, names):
-    """A task's ``normalize`` for parameters that only matter with Lookahead: where ``alpha=none`` each of
-    ``names`` takes its declared default, so a grid crossing ``alpha=none`` with them runs the baseline once."""
-    defaults = {param.name: param.default for param in params if param.name in names}
-    missing = set(names) - set(defaults)
-    if missing:
-        raise ValueError(f"baseline_defaults: no parameter {sorted(missing)} among the task's")
-
-    def normalize(config):
-        if config["alpha"] is None:
-            config.update(defaults)
-        return config
-
-    return normalize
 
 
 _lookahead_off_defaults = baseline_defaults(LOOKAHEAD_PARAMS, [param.name for param in LOOKAHEAD_PARAMS])
